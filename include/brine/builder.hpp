@@ -1,0 +1,73 @@
+#pragma once
+/// \file
+/// Creating values inside a Document (for hooks such as ReadOptions::persistent_load, and for
+/// building documents to write).
+///
+/// Example:
+/// \code
+///   brine::Document doc = brine::Document::create();
+///   brine::Builder b(doc);
+///   brine::Value d = b.dict();
+///   b.set_item(d, b.str("name"), b.str("brine"));
+///   b.set_item(d, b.str("sizes"), b.list({b.integer(1), b.integer(2)}));
+///   doc.set_root(d);
+/// \endcode
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+#include "brine/value.hpp"
+
+namespace brine {
+
+/// Makes values in a document's arena. Methods throw brine::Exception on limit errors and on
+/// operations Python would reject (unhashable dict keys, ...).
+class Builder {
+ public:
+  explicit Builder(Document& doc);
+  explicit Builder(detail::DocumentState& state);
+
+  Value none();
+  Value boolean(bool b);
+  Value integer(std::int64_t i);
+  /// An int of any size from little-endian two's complement bytes.
+  Value integer_le(std::span<const std::uint8_t> le_bytes);
+  Value floating(double d);
+  Value complex(double re, double im);
+  /// str from UTF-8 (copied; validated — throws unicode_error if not valid UTF-8).
+  Value str(std::string_view utf8);
+  /// bytes (copied).
+  Value bytes(std::span<const std::byte> data);
+  Value bytes(std::string_view data);
+  Value bytearray(std::span<const std::byte> data);
+  Value tuple(std::span<const Value> items);
+  Value tuple(std::initializer_list<Value> items) { return tuple(std::span<const Value>(items.begin(), items.size())); }
+  Value list(std::span<const Value> items = {});
+  Value list(std::initializer_list<Value> items) { return list(std::span<const Value>(items.begin(), items.size())); }
+  Value dict();
+  Value set(std::span<const Value> items = {});
+  Value frozenset(std::span<const Value> items = {});
+  /// A reference to module.name (interned: the same name gives the same value).
+  Value global(std::string_view module, std::string_view name);
+  /// An object of class `cls` built as `cls.__new__(cls, *args)` (NEWOBJ), with optional state.
+  Value object(const Value& cls, const Value& args, const Value& state = Value());
+  /// An object built by calling `callable(*args)` (REDUCE).
+  Value reduce(const Value& callable, const Value& args);
+  /// A persistent-ID reference.
+  Value persistent(const Value& pid);
+
+  /// list.append / object list items.
+  void append(const Value& list, const Value& item);
+  /// dict[key] = value (Python semantics) / object dict items.
+  void set_item(const Value& dict, const Value& key, const Value& value);
+  /// set.add.
+  void add(const Value& set, const Value& item);
+  /// Set an object's BUILD state.
+  void set_state(const Value& object, const Value& state);
+
+ private:
+  detail::DocumentState* s_;
+};
+
+}  // namespace brine

@@ -1,0 +1,705 @@
+#include "graph.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "input.hpp"
+#include "pyhash.hpp"
+
+namespace brine::detail {
+
+namespace {
+
+// UTF-8 of every code point below U+0100: CPython shares one object per such one-character
+// string, so brine gives them one storage each (see make_str).
+struct CharTable {
+  char utf8[256][2];
+  constexpr CharTable() : utf8{} {
+    for (int c = 0; c < 256; ++c) {
+      if (c < 0x80) {
+        utf8[c][0] = static_cast<char>(c);
+        utf8[c][1] = 0;
+      } else {
+        utf8[c][0] = static_cast<char>(0xC0 | (c >> 6));
+        utf8[c][1] = static_cast<char>(0x80 | (c & 0x3F));
+      }
+    }
+  }
+};
+constexpr CharTable k_chars;
+constexpr char k_empty_str[1] = {0};
+constexpr std::uint8_t k_empty_bytes[1] = {0};
+
+// The empty tuple is a singleton in CPython too.
+const SeqNode k_empty_tuple_node = {{Tag::tuple, 0, 0, 0}, 0, 0, nullptr};
+
+[[noreturn]] void too_long(std::uint64_t n, std::uint64_t limit) {
+  throw_read(errc::limit_exceeded, "container would hold " + std::to_string(n) +
+                                       " items, more than the limit of " + std::to_string(limit) +
+                                       " (Limits::max_container_len)");
+}
+
+void check_len(const GraphCtx& g, std::uint64_t n) {
+  if (n > g.max_len) too_long(n, g.max_len);
+}
+
+std::uint64_t grow_cap(std::uint64_t cap, std::uint64_t need) {
+  std::uint64_t c = cap < 4 ? 4 : cap + cap / 2 + (cap < 1024 ? cap / 2 : 0);
+  return c < need ? need : c;
+}
+
+// A fast non-cryptographic hash for str/bytes keys of dict indexes (not Python's hash: dict
+// order is insertion order, so only set tables need Python's exact values).
+std::uint64_t fast_bytes_hash(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
+  }
+  std::uint64_t w = 0;
+  if (n) std::memcpy(&w, p, n);
+  h = (h ^ w ^ (static_cast<std::uint64_t>(n) << 56)) * 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 29;
+  return h;
+}
+
+std::uint64_t serial_of(const Value& v) noexcept {
+  return static_cast<const NodeHeader*>(Access::identity(v))->aux;
+}
+
+// Exact little-endian two's complement bytes (minimal) of an integral double.
+std::vector<std::uint8_t> integral_double_to_le(double d) {
+  bool neg = d < 0;
+  double a = std::fabs(d);
+  int exp;
+  double m = std::frexp(a, &exp);  // a = m * 2^exp, 0.5 <= m < 1
+  auto mant = static_cast<std::uint64_t>(std::ldexp(m, 53));
+  int shift = exp - 53;
+  // magnitude = mant << shift (shift >= 0 here since |d| >= 2^63 when called)
+  std::vector<std::uint8_t> mag(static_cast<std::size_t>((shift + 53) / 8 + 2), 0);
+  for (int bit = 0; bit < 53; ++bit) {
+    if (mant >> bit & 1) {
+      int b = bit + shift;
+      mag[static_cast<std::size_t>(b / 8)] |= static_cast<std::uint8_t>(1u << (b % 8));
+    }
+  }
+  if (neg) {  // two's complement
+    unsigned carry = 1;
+    for (auto& byte : mag) {
+      unsigned v = static_cast<std::uint8_t>(~byte) + carry;
+      byte = static_cast<std::uint8_t>(v);
+      carry = v >> 8;
+    }
+  }
+  // minimise
+  while (mag.size() > 1) {
+    std::uint8_t top = mag.back(), next = mag[mag.size() - 2];
+    if ((top == 0 && !(next & 0x80)) || (top == 0xFF && (next & 0x80))) mag.pop_back();
+    else break;
+  }
+  return mag;
+}
+
+bool is_numeric(Tag t) noexcept {
+  return t == Tag::boolean || t == Tag::int64 || t == Tag::bigint || t == Tag::float64 ||
+         t == Tag::complex;
+}
+
+// Python == between two numbers (bool, int, float, complex).
+bool num_equal(const Value& a, const Value& b) {
+  Tag ta = a.tag(), tb = b.tag();
+  if (ta == Tag::complex || tb == Tag::complex) {
+    auto parts = [](const Value& v, double& re, double& im, bool& exact_int) {
+      exact_int = false;
+      if (v.tag() == Tag::complex) {
+        auto* c = Access::node<ComplexNode>(v);
+        re = c->re;
+        im = c->im;
+      } else {
+        im = 0;
+        re = 0;
+      }
+    };
+    double ra, ia, rb, ib;
+    bool xa, xb;
+    parts(a, ra, ia, xa);
+    parts(b, rb, ib, xb);
+    if (ta == Tag::complex && tb == Tag::complex) return ra == rb && ia == ib;
+    // complex vs real: imaginary part must be 0 and the real part equal to the other number
+    const Value& c = ta == Tag::complex ? a : b;
+    const Value& r = ta == Tag::complex ? b : a;
+    auto* cn = Access::node<ComplexNode>(c);
+    if (cn->im != 0) return false;
+    return key_equal(make_float(cn->re), r);
+  }
+  if (ta == Tag::float64 && tb == Tag::float64) return Access::d(a) == Access::d(b);
+  if (ta == Tag::float64 || tb == Tag::float64) {
+    double d = Access::d(ta == Tag::float64 ? a : b);
+    const Value& iv = ta == Tag::float64 ? b : a;
+    if (!std::isfinite(d) || d != std::floor(d)) return false;
+    if (iv.tag() != Tag::bigint) {
+      if (d < -9223372036854775808.0 || d >= 9223372036854775808.0) return false;
+      return static_cast<std::int64_t>(d) == Access::i(iv);
+    }
+    if (std::fabs(d) < 9223372036854775808.0) return false;  // a bigint never fits int64
+    auto le = integral_double_to_le(d);
+    return le.size() == iv.inline_length() &&
+           std::memcmp(le.data(), Access::bytes(iv), le.size()) == 0;
+  }
+  // int-like (bool, int64, bigint); bigints are minimal so never equal an int64.
+  if (ta == Tag::bigint || tb == Tag::bigint) {
+    return ta == tb && a.inline_length() == b.inline_length() &&
+           std::memcmp(Access::bytes(a), Access::bytes(b), a.inline_length()) == 0;
+  }
+  return Access::i(a) == Access::i(b);
+}
+
+bool text_equal(const Value& a, const Value& b) noexcept {
+  std::uint64_t n = a.inline_length();
+  if (n != b.inline_length()) return false;
+  const char* pa = Access::p(a);
+  const char* pb = Access::p(b);
+  return pa == pb || std::memcmp(pa, pb, n) == 0;
+}
+
+enum class HashMode { python, fast };
+
+std::int64_t leaf_hash(const Value& v, HashMode mode) {
+  switch (v.tag()) {
+    case Tag::none:
+      return 0x5f3759df;  // CPython 3.11 hashes None by address; any constant is as good
+    case Tag::boolean:
+    case Tag::int64:
+      return py_hash_int64(Access::i(v));
+    case Tag::bigint:
+      return py_hash_bigint(Access::bytes(v), v.inline_length());
+    case Tag::float64:
+      return py_hash_double(Access::d(v), 0);
+    case Tag::complex: {
+      auto* c = Access::node<ComplexNode>(v);
+      return py_hash_complex(c->re, c->im);
+    }
+    case Tag::str:
+      if (mode == HashMode::python) return py_hash_str(Access::p(v), v.inline_length());
+      return static_cast<std::int64_t>(fast_bytes_hash(Access::bytes(v), v.inline_length()) ^ 1);
+    case Tag::bytes:
+      if (mode == HashMode::python) return py_hash_bytes(Access::bytes(v), v.inline_length());
+      return static_cast<std::int64_t>(fast_bytes_hash(Access::bytes(v), v.inline_length()) ^ 2);
+    case Tag::global: {
+      auto* gn = Access::node<GlobalNode>(v);
+      std::uint64_t h = fast_bytes_hash(Access::bytes(gn->module), gn->module.inline_length());
+      h = h * 31 + fast_bytes_hash(Access::bytes(gn->name), gn->name.inline_length());
+      return static_cast<std::int64_t>(h >> 1);
+    }
+    case Tag::object:
+    case Tag::persistent:
+    case Tag::buffer:
+      // Identity hash: a stand-in address derived from the node's serial number, so that set
+      // order is reproducible from run to run.
+      return py_hash_pointer(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(serial_of(v)) << 4));
+    default:
+      break;
+  }
+  throw_read(errc::type_error, "unhashable type: '" + python_type_name(v) + "'");
+}
+
+// hash() of any hashable value; tuples and frozensets are walked without recursion.
+std::int64_t hash_value(const Value& root, HashMode mode) {
+  Tag t = root.tag();
+  if (t != Tag::tuple && t != Tag::frozenset) return leaf_hash(root, mode);
+  struct Frame {
+    const Value* items;
+    std::size_t n, i;
+    bool tuple;
+    TupleHasher th;
+    FrozensetHasher fh;
+  };
+  std::vector<Frame> stack;
+  auto push = [&](const Value& v) {
+    Frame f{};
+    f.tuple = v.tag() == Tag::tuple;
+    auto span = v.elements();
+    f.items = span.data();
+    f.n = span.size();
+    f.i = 0;
+    f.th = TupleHasher();
+    f.fh = FrozensetHasher();
+    stack.push_back(f);
+  };
+  push(root);
+  std::int64_t result = 0;
+  for (;;) {
+    Frame& f = stack.back();
+    if (f.i == f.n) {
+      result = f.tuple ? f.th.finish() : f.fh.finish();
+      stack.pop_back();
+      if (stack.empty()) return result;
+      Frame& parent = stack.back();
+      if (parent.tuple) parent.th.add(result); else parent.fh.add(result);
+      ++parent.i;
+      continue;
+    }
+    const Value& item = f.items[f.i];
+    if (item.tag() == Tag::tuple || item.tag() == Tag::frozenset) {
+      push(item);  // invalidates f
+      continue;
+    }
+    std::int64_t h = leaf_hash(item, mode);
+    if (f.tuple) f.th.add(h); else f.fh.add(h);
+    ++f.i;
+  }
+}
+
+std::uint64_t index_hash(const Value& v) { return static_cast<std::uint64_t>(hash_value(v, HashMode::fast)); }
+
+void index_insert(DictNode* d, std::uint64_t h, std::uint32_t pos) noexcept {
+  std::uint64_t mask = d->index_mask;
+  std::uint64_t i = h & mask;
+  std::uint64_t perturb = h;
+  while (d->index[i]) {
+    perturb >>= 5;
+    i = (i * 5 + 1 + perturb) & mask;
+  }
+  d->index[i] = pos + 1;
+}
+
+void rebuild_index(GraphCtx& g, DictNode* d, std::uint64_t want_items) {
+  std::uint64_t size = 16;
+  while (size < want_items * 2) size *= 2;
+  d->index = g.arena.array<std::uint32_t>(size);
+  std::memset(d->index, 0, size * sizeof(std::uint32_t));
+  d->index_mask = size - 1;
+  for (std::uint64_t k = 0; k < d->size; ++k)
+    index_insert(d, index_hash(d->items[k].key), static_cast<std::uint32_t>(k));
+}
+
+constexpr std::uint64_t k_small_dict = 8;
+
+}  // namespace
+
+// ---- scalars -----------------------------------------------------------------------------
+
+Value make_int_le(GraphCtx& g, const std::uint8_t* le, std::size_t n, bool borrow) {
+  // minimal length: drop sign-extension bytes
+  while (n > 1) {
+    std::uint8_t top = le[n - 1], next = le[n - 2];
+    if ((top == 0 && !(next & 0x80)) || (top == 0xFF && (next & 0x80))) --n;
+    else break;
+  }
+  if (n == 0) return make_int(0);
+  if (n <= 8) {
+    std::uint64_t u = 0;
+    for (std::size_t k = 0; k < n; ++k) u |= static_cast<std::uint64_t>(le[k]) << (8 * k);
+    if (n < 8 && (le[n - 1] & 0x80)) u |= ~std::uint64_t{0} << (8 * n);  // sign-extend
+    return make_int(static_cast<std::int64_t>(u));
+  }
+  const void* p = borrow ? static_cast<const void*>(le) : g.arena.copy(le, n);
+  return Access::make_ptr(Tag::bigint, n, p);
+}
+
+Value make_complex(GraphCtx& g, double re, double im) {
+  auto* c = g.arena.make<ComplexNode>();
+  c->h.tag = Tag::complex;
+  c->re = re;
+  c->im = im;
+  return Access::make_ptr(Tag::complex, 0, c);
+}
+
+Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
+  if (n <= 2) {
+    if (n == 0) return Access::make_ptr(Tag::str, 0, k_empty_str);
+    auto b0 = static_cast<unsigned char>(p[0]);
+    if (n == 1 && b0 < 0x80) return Access::make_ptr(Tag::str, 1, k_chars.utf8[b0]);
+    if (n == 2 && (b0 == 0xC2 || b0 == 0xC3)) {
+      unsigned cp = ((b0 & 0x1Fu) << 6) | (static_cast<unsigned char>(p[1]) & 0x3Fu);
+      return Access::make_ptr(Tag::str, 2, k_chars.utf8[cp]);
+    }
+  }
+  if (n > max_inline_length) throw_read(errc::limit_exceeded, "string too long");
+  const void* q = borrow ? static_cast<const void*>(p) : g.arena.copy(p, n);
+  return Access::make_ptr(Tag::str, n, q);
+}
+
+Value make_bytes(GraphCtx& g, const std::uint8_t* p, std::size_t n, bool borrow) {
+  if (n == 0) return Access::make_ptr(Tag::bytes, 0, k_empty_bytes);
+  if (n > max_inline_length) throw_read(errc::limit_exceeded, "bytes too long");
+  const void* q = borrow ? static_cast<const void*>(p) : g.arena.copy(p, n);
+  return Access::make_ptr(Tag::bytes, n, q);
+}
+
+Value make_bytearray(GraphCtx& g, const std::uint8_t* p, std::size_t n) {
+  auto* b = g.arena.make<ByteArrayNode>();
+  b->h.tag = Tag::bytearray;
+  b->size = n;
+  b->cap = n;
+  b->data = n ? static_cast<std::uint8_t*>(g.arena.copy(p, n)) : nullptr;
+  return Access::make_ptr(Tag::bytearray, 0, b);
+}
+
+// ---- containers ----------------------------------------------------------------------------
+
+Value empty_tuple() noexcept { return Access::make_ptr(Tag::tuple, 0, &k_empty_tuple_node); }
+
+Value make_tuple(GraphCtx& g, const Value* items, std::size_t n) {
+  if (n == 0) return empty_tuple();
+  check_len(g, n);
+  auto* t = static_cast<SeqNode*>(g.arena.alloc(sizeof(SeqNode) + n * sizeof(Value)));
+  t->h = NodeHeader{Tag::tuple, 0, 0, 0};
+  t->size = n;
+  t->cap = n;
+  t->items = reinterpret_cast<Value*>(t + 1);
+  std::memcpy(static_cast<void*>(t->items), items, n * sizeof(Value));
+  return Access::make_ptr(Tag::tuple, 0, t);
+}
+
+Value make_list(GraphCtx& g, const Value* items, std::size_t n) {
+  auto* l = g.arena.make<SeqNode>();
+  l->h.tag = Tag::list;
+  if (n) list_extend(g, l, items, n);
+  return Access::make_ptr(Tag::list, 0, l);
+}
+
+void list_extend(GraphCtx& g, SeqNode* l, const Value* items, std::size_t n) {
+  std::uint64_t need = l->size + n;
+  if (need > l->cap) {
+    check_len(g, need);
+    std::uint64_t cap = grow_cap(l->cap, need);
+    if (cap > g.max_len) cap = need;
+    l->items = g.arena.grow(l->items, static_cast<std::size_t>(l->cap), static_cast<std::size_t>(cap));
+    l->cap = cap;
+  }
+  std::memcpy(static_cast<void*>(l->items + l->size), items, n * sizeof(Value));
+  l->size = need;
+}
+
+DictNode* new_dict_node(GraphCtx& g, bool keep_duplicates) {
+  auto* d = g.arena.make<DictNode>();
+  d->h.tag = Tag::dict;
+  d->h.flags = keep_duplicates ? 1 : 0;
+  return d;
+}
+
+Value make_dict(GraphCtx& g) { return Access::make_ptr(Tag::dict, 0, new_dict_node(g, false)); }
+
+std::int64_t dict_find(const DictNode* d, const Value& key) {
+  if (!d->index) {
+    for (std::uint64_t k = 0; k < d->size; ++k)
+      if (key_equal(d->items[k].key, key)) return static_cast<std::int64_t>(k);
+    return -1;
+  }
+  std::uint64_t h = index_hash(key);
+  std::uint64_t mask = d->index_mask;
+  std::uint64_t i = h & mask;
+  std::uint64_t perturb = h;
+  while (std::uint32_t pos = d->index[i]) {
+    if (key_equal(d->items[pos - 1].key, key)) return pos - 1;
+    perturb >>= 5;
+    i = (i * 5 + 1 + perturb) & mask;
+  }
+  return -1;
+}
+
+std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept {
+  // Linear scan over str keys: used by typed accessors, where dicts are small. Large dicts go
+  // through the index.
+  if (d->index) {
+    Value k = Access::make_ptr(Tag::str, key.size(), key.data());
+    try {
+      return dict_find(d, k);
+    } catch (...) {
+      return -1;
+    }
+  }
+  for (std::uint64_t k = 0; k < d->size; ++k) {
+    const Value& kv = d->items[k].key;
+    if (kv.tag() == Tag::str && Access::sv(kv) == key) return static_cast<std::int64_t>(k);
+  }
+  return -1;
+}
+
+void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
+  if (!(d->h.flags & 1)) {
+    if (!is_hashable(k)) throw_read(errc::type_error, "unhashable type: '" + python_type_name(k) + "'");
+    // Fast path: the same key object as an existing key (common with memoized keys).
+    std::int64_t at = -1;
+    if (!d->index) {
+      for (std::uint64_t j = 0; j < d->size; ++j) {
+        const Value& kj = d->items[j].key;
+        if (kj.same(k) && k.tag() != Tag::float64) { at = static_cast<std::int64_t>(j); break; }
+      }
+      if (at < 0 && d->size) at = dict_find(d, k);
+    } else {
+      at = dict_find(d, k);
+    }
+    if (at >= 0) {
+      d->items[at].value = v;
+      return;
+    }
+  }
+  std::uint64_t need = d->size + 1;
+  if (need > d->cap) {
+    check_len(g, need);
+    std::uint64_t cap = grow_cap(d->cap, need);
+    if (cap > g.max_len) cap = need;
+    d->items = g.arena.grow(d->items, static_cast<std::size_t>(d->cap), static_cast<std::size_t>(cap));
+    d->cap = cap;
+  }
+  d->items[d->size] = DictItem{k, v};
+  ++d->size;
+  if (!(d->h.flags & 1)) {
+    if (d->index) {
+      if (d->size * 3 > (d->index_mask + 1) * 2) rebuild_index(g, d, d->size * 2);
+      else index_insert(d, index_hash(k), static_cast<std::uint32_t>(d->size - 1));
+    } else if (d->size > k_small_dict) {
+      rebuild_index(g, d, d->size * 2);
+    }
+  }
+}
+
+namespace {
+struct SetEqCtx {
+  SetNode* s;
+  const Value* candidate;
+};
+bool set_eq(void* ctx, std::uint32_t a, std::uint32_t b) {
+  auto* c = static_cast<SetEqCtx*>(ctx);
+  auto item = [&](std::uint32_t n) -> const Value& {
+    return n == c->s->size ? *c->candidate : c->s->items[n];
+  };
+  return key_equal(item(a), item(b));
+}
+GraphCtx* g_alloc_ctx_unused = nullptr;
+}  // namespace
+
+Value make_set(GraphCtx& g, bool frozen) {
+  auto* s = g.arena.make<SetNode>();
+  s->h.tag = frozen ? Tag::frozenset : Tag::set;
+  auto* slots = g.arena.array<PySetSlot>(8);
+  std::memset(slots, 0, 8 * sizeof(PySetSlot));
+  s->table = new (g.arena.alloc(sizeof(PySetTable))) PySetTable(slots);
+  s->h.flags = 1;  // `order` is current (empty)
+  return Access::make_ptr(frozen ? Tag::frozenset : Tag::set, 0, s);
+}
+
+void set_add(GraphCtx& g, SetNode* s, const Value& item) {
+  (void)g_alloc_ctx_unused;
+  if (!is_hashable(item)) throw_read(errc::type_error, "unhashable type: '" + python_type_name(item) + "'");
+  std::int64_t h = py_hash(item);
+  SetEqCtx ctx{s, &item};
+  struct AllocCtx {
+    GraphCtx* g;
+    SetEqCtx* eq;
+  };
+  // PySetTable takes one context for both callbacks; the equality context is first in it.
+  struct Both {
+    SetEqCtx eq;
+    GraphCtx* g;
+  } both{ctx, &g};
+  auto eq = [](void* c, std::uint32_t a, std::uint32_t b) {
+    return set_eq(&static_cast<Both*>(c)->eq, a, b);
+  };
+  auto alloc = [](void* c, std::size_t n) -> PySetSlot* {
+    GraphCtx* gg = static_cast<Both*>(c)->g;
+    auto* t = gg->arena.array<PySetSlot>(n);
+    std::memset(t, 0, n * sizeof(PySetSlot));
+    return t;
+  };
+  if (s->size + 1 > 0xFFFFFFFEu) too_long(s->size + 1, 0xFFFFFFFEu);
+  auto n = static_cast<std::uint32_t>(s->size);
+  std::uint32_t got = s->table->add(n, h, eq, alloc, &both);
+  if (got != n) return;  // an equal element is already there
+  std::uint64_t need = s->size + 1;
+  if (need > s->cap) {
+    check_len(g, need);
+    std::uint64_t cap = grow_cap(s->cap, need);
+    s->items = g.arena.grow(s->items, static_cast<std::size_t>(s->cap), static_cast<std::size_t>(cap));
+    s->cap = cap;
+  }
+  s->items[s->size++] = item;
+  s->h.flags &= static_cast<std::uint8_t>(~1u);
+}
+
+void finalize_set(GraphCtx& g, SetNode* s) {
+  if (s->h.flags & 1) return;
+  auto* order = g.arena.array<Value>(s->size ? s->size : 1);
+  std::size_t k = 0;
+  const PySetSlot* slots = s->table->slots();
+  std::size_t n = s->table->mask() + 1;
+  for (std::size_t i = 0; i < n; ++i)
+    if (slots[i].item) order[k++] = s->items[slots[i].item - 1];
+  s->order = order;
+  s->h.flags |= 1;
+}
+
+// ---- hashing / equality ----------------------------------------------------------------------
+
+std::int64_t py_hash(const Value& v) { return hash_value(v, HashMode::python); }
+
+bool is_hashable(const Value& root) noexcept {
+  switch (root.tag()) {
+    case Tag::list:
+    case Tag::dict:
+    case Tag::set:
+    case Tag::bytearray:
+    case Tag::invalid:
+      return false;
+    case Tag::tuple:
+    case Tag::frozenset:
+      break;
+    default:
+      return true;
+  }
+  // tuples (and frozensets, whose elements are hashable by construction) nested: walk.
+  if (root.tag() == Tag::frozenset) return true;
+  std::vector<std::pair<const Value*, std::size_t>> stack;
+  auto span = root.elements();
+  stack.emplace_back(span.data(), span.size());
+  while (!stack.empty()) {
+    auto [p, n] = stack.back();
+    stack.pop_back();
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (p[i].tag()) {
+        case Tag::list:
+        case Tag::dict:
+        case Tag::set:
+        case Tag::bytearray:
+          return false;
+        case Tag::tuple: {
+          auto s = p[i].elements();
+          stack.emplace_back(s.data(), s.size());
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return true;
+}
+
+bool key_equal(const Value& a, const Value& b) {
+  Tag ta = a.tag(), tb = b.tag();
+  if (ta == tb) {
+    switch (ta) {
+      case Tag::str:
+      case Tag::bytes:
+        return text_equal(a, b);
+      case Tag::int64:
+      case Tag::boolean:
+        return Access::i(a) == Access::i(b);
+      case Tag::float64:
+        return Access::d(a) == Access::d(b);
+      case Tag::none:
+        return true;
+      case Tag::tuple:
+        break;
+      case Tag::frozenset: {
+        if (a.same(b)) return true;
+        auto ea = a.elements(), eb = b.elements();
+        if (ea.size() != eb.size()) return false;
+        for (const Value& x : ea) {
+          bool found = false;
+          for (const Value& y : eb)
+            if (key_equal(x, y)) { found = true; break; }
+          if (!found) return false;
+        }
+        return true;
+      }
+      case Tag::global: {
+        if (a.same(b)) return true;
+        auto* ga = Access::node<GlobalNode>(a);
+        auto* gb = Access::node<GlobalNode>(b);
+        return text_equal(ga->module, gb->module) && text_equal(ga->name, gb->name);
+      }
+      default:
+        if (is_numeric(ta)) return num_equal(a, b);
+        return a.same(b);
+    }
+    // tuples: element-wise, iteratively
+    if (a.same(b)) return true;
+    std::vector<std::pair<const Value*, const Value*>> stack;
+    std::vector<std::size_t> lens;
+    auto sa = a.elements(), sb = b.elements();
+    if (sa.size() != sb.size()) return false;
+    stack.emplace_back(sa.data(), sb.data());
+    lens.push_back(sa.size());
+    while (!stack.empty()) {
+      auto [pa, pb] = stack.back();
+      std::size_t n = lens.back();
+      stack.pop_back();
+      lens.pop_back();
+      for (std::size_t i = 0; i < n; ++i) {
+        const Value& x = pa[i];
+        const Value& y = pb[i];
+        if (x.tag() == Tag::tuple && y.tag() == Tag::tuple) {
+          if (x.same(y)) continue;
+          auto ex = x.elements(), ey = y.elements();
+          if (ex.size() != ey.size()) return false;
+          stack.emplace_back(ex.data(), ey.data());
+          lens.push_back(ex.size());
+        } else if (!key_equal(x, y)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  if (is_numeric(ta) && is_numeric(tb)) return num_equal(a, b);
+  if ((ta == Tag::frozenset && tb == Tag::set) || (ta == Tag::set && tb == Tag::frozenset)) {
+    auto ea = a.elements(), eb = b.elements();
+    if (ea.size() != eb.size()) return false;
+    for (const Value& x : ea) {
+      bool found = false;
+      for (const Value& y : eb)
+        if (key_equal(x, y)) { found = true; break; }
+      if (!found) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+std::string python_type_name(const Value& v) {
+  switch (v.tag()) {
+    case Tag::invalid: return "missing";
+    case Tag::none: return "NoneType";
+    case Tag::boolean: return "bool";
+    case Tag::int64:
+    case Tag::bigint: return "int";
+    case Tag::float64: return "float";
+    case Tag::complex: return "complex";
+    case Tag::str: return "str";
+    case Tag::bytes: return "bytes";
+    case Tag::bytearray: return "bytearray";
+    case Tag::tuple: return "tuple";
+    case Tag::list: return "list";
+    case Tag::dict: return "dict";
+    case Tag::set: return "set";
+    case Tag::frozenset: return "frozenset";
+    case Tag::global: {
+      auto* g = Access::node<GlobalNode>(v);
+      return "global " + std::string(Access::sv(g->module)) + "." + std::string(Access::sv(g->name));
+    }
+    case Tag::object: {
+      auto* o = Access::node<ObjectNode>(v);
+      const Value& c = o->cls.valid() ? o->cls : o->callable;
+      if (c.tag() == Tag::global) {
+        auto* g = Access::node<GlobalNode>(c);
+        return std::string(Access::sv(g->module)) + "." + std::string(Access::sv(g->name));
+      }
+      return "object";
+    }
+    case Tag::persistent: return "persistent_id";
+    case Tag::buffer: return "buffer";
+  }
+  return "?";
+}
+
+}  // namespace brine::detail

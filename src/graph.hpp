@@ -1,0 +1,66 @@
+#pragma once
+// Building blocks of the value graph, shared by the reader, the builder and the writer:
+// node allocation, Python hashing and equality of keys, and the list/dict/set operations with
+// Python's semantics (duplicate dict keys overwrite, sets keep CPython's iteration order).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "arena.hpp"
+#include "brine/value.hpp"
+
+namespace brine::detail {
+
+// Per-document construction context.
+struct GraphCtx {
+  Arena& arena;
+  std::uint64_t max_len;       // Limits::max_container_len
+  std::uint32_t next_serial = 1;
+};
+
+// ---- scalars --------------------------------------------------------------------------------
+inline Value make_none() noexcept { return Access::make(Tag::none, 0, 0); }
+inline Value make_bool(bool b) noexcept { return Access::make(Tag::boolean, 0, b ? 1 : 0); }
+inline Value make_int(std::int64_t i) noexcept { return Access::make(Tag::int64, 0, i); }
+inline Value make_float(double d) noexcept { return Access::make_float(d); }
+// An int from little-endian two's complement bytes (any length, not necessarily minimal).
+Value make_int_le(GraphCtx& g, const std::uint8_t* le, std::size_t n, bool borrow);
+Value make_complex(GraphCtx& g, double re, double im);
+
+// str from valid UTF-8. `borrow`: p stays valid for the document's life (else copied).
+// Empty strings and one-character strings below U+0100 are CPython singletons: they get the
+// same identity wherever they occur (matters for memoization when writing).
+Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow);
+Value make_bytes(GraphCtx& g, const std::uint8_t* p, std::size_t n, bool borrow);
+Value make_bytearray(GraphCtx& g, const std::uint8_t* p, std::size_t n);
+
+// ---- containers -------------------------------------------------------------------------------
+Value empty_tuple() noexcept;
+Value make_tuple(GraphCtx& g, const Value* items, std::size_t n);
+Value make_list(GraphCtx& g, const Value* items, std::size_t n);
+void list_extend(GraphCtx& g, SeqNode* list, const Value* items, std::size_t n);
+Value make_dict(GraphCtx& g);
+DictNode* new_dict_node(GraphCtx& g, bool keep_duplicates);
+// d[k] = v with Python semantics (an equal key keeps its position and takes the new value).
+// Throws ReadFailure(type_error) for unhashable keys.
+void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v);
+Value make_set(GraphCtx& g, bool frozen);
+void set_add(GraphCtx& g, SetNode* s, const Value& item);
+// Recomputes `order` (CPython iteration order) after additions.
+void finalize_set(GraphCtx& g, SetNode* s);
+
+// ---- lookups ---------------------------------------------------------------------------------
+// Python hash() of a hashable value; throws ReadFailure(type_error) for unhashable values.
+std::int64_t py_hash(const Value& v);
+// True for values Python can hash (no list/dict/set/bytearray anywhere inside).
+bool is_hashable(const Value& v) noexcept;
+// Python == for dict keys and set elements (NaN is never equal to anything).
+bool key_equal(const Value& a, const Value& b);
+// Index of key in d, or -1.
+std::int64_t dict_find(const DictNode* d, const Value& key);
+std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept;
+
+// Python's type name of a value ("list", "NoneType", ... or the class name of an object).
+std::string python_type_name(const Value& v);
+
+}  // namespace brine::detail
