@@ -10,7 +10,8 @@ namespace brine::detail {
 inline constexpr std::uint64_t py_hash_modulus = (std::uint64_t{1} << 61) - 1;
 
 std::int64_t py_hash_int64(std::int64_t v) noexcept;
-// Minimal little-endian two's complement bytes.
+// Minimal little-endian two's complement bytes (redundant sign-extension bytes also work; n == 0
+// is 0).
 std::int64_t py_hash_bigint(const std::uint8_t* le, std::size_t n) noexcept;
 // NaN has an identity-based hash in CPython; callers pass a stand-in identity (an address-like
 // value, hashed as py_hash_pointer would).
@@ -18,7 +19,8 @@ std::int64_t py_hash_double(double d, std::uint64_t nan_identity = 0) noexcept;
 // A NaN part hashes by the complex object's identity: pass a stand-in for it like py_hash_double.
 std::int64_t py_hash_complex(double re, double im, std::uint64_t nan_identity = 0) noexcept;
 // str given as UTF-8 (lone surrogates as 3-byte sequences): hashes the PEP 393 representation
-// (1, 2 or 4 bytes per code point) like CPython.
+// (1, 2 or 4 bytes per code point) like CPython. Bytes that start no valid sequence count as the
+// code point of their value (never read out of bounds).
 std::int64_t py_hash_str(const char* utf8, std::size_t n) noexcept;
 std::int64_t py_hash_bytes(const std::uint8_t* s, std::size_t n) noexcept;
 // _Py_HashPointer for an identity-hashed object (address-like value).
@@ -53,7 +55,8 @@ struct PySetSlot {
 
 class PySetTable {
  public:
-  // `slots` must hold at least 8 zeroed entries initially; the table grows through `grow`.
+  // `small8` must hold 8 zeroed entries; the table grows into arrays obtained from `alloc`.
+  // Iteration order = order of the non-empty slots()[0..mask()].
   // Template-free interface: the caller supplies callbacks.
   using EqFn = bool (*)(void* ctx, std::uint32_t a, std::uint32_t b);
   using AllocFn = PySetSlot* (*)(void* ctx, std::size_t n);  // zeroed array of n slots
