@@ -174,7 +174,10 @@ enum class HashMode { python, fast };
 std::int64_t leaf_hash(const Value& v, HashMode mode) {
   switch (v.tag()) {
     case Tag::none:
-      return 0x5f3759df;  // CPython 3.11 hashes None by address; any constant is as good
+      // CPython 3.11 hashes None by its address. Debian's python3.11 is not position-independent,
+      // so that hash is a constant there (612812): using it makes sets containing None iterate
+      // in the same order as the reference interpreter.
+      return 612812;
     case Tag::boolean:
     case Tag::int64:
       return py_hash_int64(Access::i(v));
