@@ -14,7 +14,8 @@ namespace brine::detail {
 // ---- UTF-8 -------------------------------------------------------------------------------------
 // Valid UTF-8 as CPython's decoder with errors='surrogatepass' accepts it: standard UTF-8 plus
 // 3-byte encodings of lone surrogates (ED A0..BF xx). Returns the offset of the first invalid
-// byte, or npos if all valid.
+// byte, or npos if all valid. For a bad or truncated multi-byte sequence that is the offset of
+// its lead byte, i.e. UnicodeDecodeError.start.
 std::size_t find_invalid_utf8(const std::uint8_t* s, std::size_t n) noexcept;
 inline bool is_valid_utf8(const std::uint8_t* s, std::size_t n) noexcept {
   return find_invalid_utf8(s, n) == static_cast<std::size_t>(-1);
@@ -63,6 +64,9 @@ std::int64_t c_strtol_base0(std::string_view s, std::size_t& consumed, bool& ove
 // PyLong_FromString(s, NULL, base) with base 0 or 10 (and int(str, base) rules: optional
 // surrounding whitespace, sign, 0x/0o/0b prefixes for base 0, single underscores between
 // digits). `max_digits` = CPython's int_max_str_digits for non-power-of-two bases (0 = none).
+// Any base 2..36 works too. The limit counts digits (leading zeros included, underscores not)
+// and is checked before trailing junk, as in CPython ("1"*5000 + "x" is too_many_digits).
+// Values fitting int64 never allocate.
 ParseStatus parse_py_int(std::string_view s, int base, std::size_t max_digits, ParsedInt& out);
 // Minimal two's complement bytes of an int64 (0 -> no bytes, as pickle.encode_long(0) == b'').
 std::vector<std::uint8_t> int64_to_le(std::int64_t v);
@@ -96,8 +100,13 @@ FloatStatus parse_py_float_bytes(std::string_view s, double& out) noexcept;
 enum class EscapeStatus { ok, trailing_backslash, bad_x_escape, truncated_u_escape,
                           truncated_U_escape, U_out_of_range };
 // codecs.escape_decode (Python 2 str literal escapes), as the STRING opcode body uses it.
+// Output is bytes. Errors: trailing_backslash ("Trailing \ in string"), bad_x_escape
+// ("invalid \x escape at position N"); error_pos = offset of the offending backslash (the N of
+// CPython's message). Unknown escapes are kept verbatim (3.11 only warns).
 EscapeStatus escape_decode(std::string_view s, std::string& out, std::size_t& error_pos);
 // raw_unicode_escape decoding (the UNICODE opcode): result as UTF-8 with surrogates.
+// Errors: truncated_u_escape / truncated_U_escape (too few or non-hex digits), U_out_of_range;
+// error_pos = offset of the backslash (UnicodeDecodeError.start).
 EscapeStatus raw_unicode_escape_decode(std::string_view s, std::string& out, std::size_t& error_pos);
 // The escaping protocol 0 UNICODE uses when writing (cpython-pickle-spec.md A7).
 void raw_unicode_escape_encode_for_pickle(std::string& out, std::string_view utf8);
