@@ -149,7 +149,7 @@ struct Piece {
 };
 
 struct Frame {
-  enum class T : std::uint8_t { array, pairs, object, pieces } t;
+  enum class T : std::uint8_t { array, pairs, object, pieces } t = T::array;
   const Value* items = nullptr;
   const DictItem* ditems = nullptr;
   std::size_t n = 0, i = 0;

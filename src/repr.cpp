@@ -126,7 +126,7 @@ struct Piece {
 };
 
 struct Frame {
-  enum class T : std::uint8_t { seq, dict, pairs, pieces } t;
+  enum class T : std::uint8_t { seq, dict, pairs, pieces } t = T::seq;
   const void* id = nullptr;  // identity for recursion tracking
   // seq / dict / pairs
   const Value* items = nullptr;
