@@ -457,7 +457,8 @@ std::optional<Value> Unpickler::fold_builtin(KnownId id, bool is_new, const Valu
       }
       if (x.tag() == Tag::str || x.tag() == Tag::bytes) {
         ParsedInt r;
-        auto st = parse_py_int(Access::sv(x), 10, opt_.limits.max_int_digits, r);
+        auto st = x.tag() == Tag::str ? parse_int_from_str(Access::sv(x), 10, opt_.limits.max_int_digits, r)
+                                      : parse_int_from_bytes(Access::sv(x), 10, opt_.limits.max_int_digits, r);
         if (st != ParseStatus::ok) fail(errc::value_error, "invalid literal for int() with base 10");
         if (r.is_small) return make_int(r.small);
         return make_int_le(g_, r.big.data(), r.big.size(), false);
@@ -472,7 +473,7 @@ std::optional<Value> Unpickler::fold_builtin(KnownId id, bool is_new, const Valu
       if (x.tag() == Tag::int64 || x.tag() == Tag::boolean) return make_float(static_cast<double>(Access::i(x)));
       if (x.tag() == Tag::str || x.tag() == Tag::bytes) {
         double d;
-        auto st = parse_py_float(Access::sv(x), d);
+        auto st = x.tag() == Tag::str ? parse_py_float(Access::sv(x), d) : parse_py_float_bytes(Access::sv(x), d);
         if (st == FloatStatus::invalid) fail(errc::value_error, "could not convert string to float");
         if (st == FloatStatus::overflow) fail(errc::value_error, "float overflow");
         return make_float(d);
@@ -777,17 +778,18 @@ Value Unpickler::persistent(const Value& pid) {
 void Unpickler::op_int() {
   std::string_view line = in_.line();
   if (line.empty()) fail(errc::truncated, "pickle data was truncated (empty INT argument)");
-  if (auto z = line.find('\0'); z != std::string_view::npos) line = line.substr(0, z);
+  // load_int: strtol(s, &end, 0) over the NUL-terminated line; accepted when it stops at the
+  // newline or at an embedded NUL. A 3-byte line ("01\n", "-0\n") with value 0 or 1 is a bool.
+  std::string_view cstr = line.substr(0, line.find('\0'));
   std::size_t consumed;
   bool overflow;
-  std::int64_t x = c_strtol_base0(line, consumed, overflow);
-  if (!overflow && consumed == line.size() && consumed > 0) {
-    // "I00\n" / "I01\n" are False / True (load_int: a 3-byte line with value 0 or 1)
+  std::int64_t x = c_strtol_base0(cstr, consumed, overflow);
+  if (!overflow && consumed == cstr.size()) {
     if (line.size() == 2 && (x == 0 || x == 1)) push(make_bool(x == 1));
     else push(make_int(x));
     return;
   }
-  ParsedInt r;
+  ParsedInt r;  // fallback: PyLong_FromString(s, NULL, 0) (which also stops at a NUL)
   if (parse_py_int(line, 0, opt_.limits.max_int_digits, r) != ParseStatus::ok)
     fail(errc::bad_argument, "could not convert string to int");
   push(r.is_small ? make_int(r.small) : make_int_le(g_, r.big.data(), r.big.size(), false));

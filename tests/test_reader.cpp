@@ -186,6 +186,8 @@ TEST(Reader, TextOpcodes) {
   EXPECT_EQ(show("I010\n."), "8");      // C strtol base 0: leading 0 is octal
   EXPECT_EQ(show("I 5\n."), "5");
   EXPECT_EQ(show("I1_0\n."), "10");     // falls back to int(s, 0)
+  EXPECT_EQ(show("I\x00\n."sv), "0");      // strtol stops at the NUL: accepted, value 0
+  EXPECT_EQ(show("I0\x00\n."sv), "False");  // a 3-byte line with value 0
   EXPECT_EQ(show("I999999999999999999999999999999\n."), "999999999999999999999999999999");
   EXPECT_EQ(show("L123L\n."), "123");
   EXPECT_EQ(show("L123\n."), "123");
@@ -281,8 +283,14 @@ TEST(Reader, DictSemantics) {
   EXPECT_EQ(load_error("}(]\x85K\x03u."sv).code, brine::errc::type_error);
   // a big dict goes through the hash index
   std::string big = "}(";
-  for (int i = 0; i < 3000; ++i) big += "J" + std::string(reinterpret_cast<const char*>(&i), 4) + "K\x01";
-  for (int i = 0; i < 3000; i += 7) big += "J" + std::string(reinterpret_cast<const char*>(&i), 4) + "K\x02";
+  auto binint = [&big](std::int32_t i, char value) {
+    big.push_back('J');
+    big.append(reinterpret_cast<const char*>(&i), 4);
+    big.push_back('K');
+    big.push_back(value);
+  };
+  for (int i = 0; i < 3000; ++i) binint(i, 1);
+  for (int i = 0; i < 3000; i += 7) binint(i, 2);
   big += "u.";
   auto doc = load(big);
   EXPECT_EQ(doc.root().size(), 3000u);
