@@ -157,7 +157,7 @@ struct Expansion {
 
 class Expander {
  public:
-  explicit Expander(const ReprOptions& opt) : opt_(opt) {}
+  explicit Expander(const ReprOptions&) {}
   // How to print a container value (tuple/list/dict/set/frozenset/object/persistent).
   Expansion expand(const Value& v) const;
   // Marker printed when v is reached again while being printed.
@@ -167,7 +167,6 @@ class Expander {
   Expansion expand_object(const Value& v) const;
   bool expand_library(const Value& v, const detail::ObjectNode* o, Expansion& e) const;
   void constructor_form(const Value& v, const detail::ObjectNode* o, Expansion& e) const;
-  const ReprOptions& opt_;
 };
 
 std::string_view Expander::recursion_marker(const Value& v) {
