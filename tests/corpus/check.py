@@ -806,7 +806,13 @@ class Checker:
         self.futures = []
 
     def submit(self, fn, *a):
-        self.futures.append(self.pool.submit(fn, *a))
+        self.futures.append(self.pool.submit(self._guard, fn, *a))
+
+    def _guard(self, fn, suite, case, *a):
+        try:
+            fn(suite, case, *a)
+        except Exception as e:  # a bug in this script must not hide the other results
+            self.report.fail(suite, "checker error", str(case)[:200], "    %s: %s" % (type(e).__name__, e))
 
     def wait(self):
         for f in self.futures:
@@ -1126,14 +1132,17 @@ def main():
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="brine-corpus-") as tmp:
         for s in suites:
-            if s == "generated":
-                suite_generated(ck, args.only)
-            elif s == "pickletester":
-                suite_pickletester(ck, args.only, tmp)
-            elif s == "serde":
-                suite_expected_json(ck, args.only, "serde", os.path.join(SHARED, "serde-pickle"))
-            elif s == "gopickle":
-                suite_expected_json(ck, args.only, "gopickle", os.path.join(SHARED, "gopickle", "pickle"))
+            try:
+                if s == "generated":
+                    suite_generated(ck, args.only)
+                elif s == "pickletester":
+                    suite_pickletester(ck, args.only, tmp)
+                elif s == "serde":
+                    suite_expected_json(ck, args.only, "serde", os.path.join(SHARED, "serde-pickle"))
+                elif s == "gopickle":
+                    suite_expected_json(ck, args.only, "gopickle", os.path.join(SHARED, "gopickle", "pickle"))
+            except OSError as e:
+                report.fail(s, "corpus missing", s, "    %s" % e)
         ck.wait()
     ck.pool.shutdown()
 
