@@ -1,0 +1,254 @@
+// Hostile input: the fuzzers' saved crash inputs (fuzz/crashes/), every valid pickle of the shared
+// corpus truncated at every byte offset, and CPython's catalogue of malformed pickles. Each must
+// give a typed error (or a result) — never a crash, an abort or an untyped exception.
+//
+// The checks are the fuzz targets' own (fuzz/harness.hpp), run here under the normal build: a
+// violated invariant throws HarnessFailure instead of aborting.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "brine/brine.hpp"
+#include "test_util.hpp"
+
+namespace {
+struct HarnessFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+}  // namespace
+
+#define BRINE_HARNESS_FAIL(msg) throw HarnessFailure(msg)
+#include "../fuzz/harness.hpp"
+
+namespace fs = std::filesystem;
+using brine_test::from_hex;
+using brine_test::read_file;
+
+namespace {
+
+const std::uint8_t* u8(const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
+
+// Runs an input through all three fuzz targets' checks.
+void run_all_checks(const std::string& data) {
+  brine_harness::check_loads(u8(data), data.size());
+  brine_harness::check_reader_stream(u8(data), data.size());
+  brine_harness::check_dis(u8(data), data.size());
+}
+
+std::vector<std::string> files_in(const fs::path& dir, std::initializer_list<const char*> exts = {}) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string ext = e.path().extension().string();
+    if (exts.size() && std::none_of(exts.begin(), exts.end(), [&](const char* x) { return ext == x; })) continue;
+    if (e.path().filename().string()[0] == '.') continue;
+    out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string test_name(const std::string& path) {
+  std::string n = fs::path(path).filename().string(), r;
+  for (char c : n) r.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return r;
+}
+
+nlohmann::json pickletester(const char* which) {
+  std::ifstream in(brine_test::shared_dir() + "/corpus/cpython-pickletester/" + which);
+  if (!in) return nlohmann::json::array();
+  return nlohmann::json::parse(in);
+}
+
+// ---- fuzz/crashes/: one test per saved input ---------------------------------------------------
+
+class CrashRegression : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrashRegression, TypedErrorOrSuccess) {
+  std::string data = read_file(GetParam());
+  try {
+    run_all_checks(data);
+  } catch (const HarnessFailure& f) {
+    FAIL() << f.what();
+  }
+}
+
+std::vector<std::string> crash_files() {
+  auto v = files_in(fs::path(brine_test::source_dir()) / "fuzz" / "crashes");
+  // README and notes are not inputs.
+  v.erase(std::remove_if(v.begin(), v.end(), [](const std::string& p) { return fs::path(p).extension() == ".md"; }),
+          v.end());
+  return v;
+}
+
+// The same inputs in one test, read when it runs (ctest learns the per-file names above only when
+// brine_tests is rebuilt).
+TEST(Hostile, AllSavedCrashInputs) {
+  for (const std::string& path : crash_files()) {
+    SCOPED_TRACE(path);
+    try {
+      run_all_checks(read_file(path));
+    } catch (const HarnessFailure& f) {
+      ADD_FAILURE() << f.what();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fuzz, CrashRegression, ::testing::ValuesIn(crash_files()),
+                         [](const auto& info) { return test_name(info.param); });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CrashRegression);
+
+// ---- valid pickles, truncated --------------------------------------------------------------------
+
+struct Valid {
+  std::string name;
+  std::string data;
+};
+
+std::vector<Valid> valid_pickles() {
+  std::vector<Valid> out;
+  for (const auto& e : pickletester("good.json"))
+    out.push_back({"good.json:" + e["name"].get<std::string>(), from_hex(e["hex"].get<std::string>())});
+  std::string shared = brine_test::shared_dir() + "/corpus";
+  // Files CPython itself rejects as malformed (gopickle's TestP4Carray_L/_Q start with a stray
+  // quote byte) are not valid pickles; classes that do not exist (AttributeError) are fine.
+  auto add_dir = [&](const std::string& dir, const char* ext) {
+    nlohmann::json expected;
+    if (std::ifstream in(dir + "/expected.json"); in) expected = nlohmann::json::parse(in);
+    for (const auto& p : files_in(dir, {ext})) {
+      std::string name = fs::path(p).filename().string();
+      if (expected.contains(name)) {
+        const auto& d = expected[name]["default"];
+        if (!d.value("ok", false) && d.value("error", std::string()).rfind("UnpicklingError", 0) == 0) continue;
+      }
+      out.push_back({p, read_file(p)});
+    }
+  };
+  add_dir(shared + "/serde-pickle", ".pickle");
+  add_dir(shared + "/gopickle/pickle", ".pkl");
+  for (const auto& p : files_in(brine_test::source_dir() + "/examples", {".pkl"})) out.push_back({p, read_file(p)});
+  return out;
+}
+
+// Prefix lengths to try: all of them for inputs up to 16 KiB; for bigger ones (a few serde-pickle
+// files of 20-350 KB, where all would be quadratic) the first and last 2048 and 4096 spread out.
+std::vector<std::size_t> cut_points(std::size_t size) {
+  std::vector<std::size_t> cuts;
+  if (size <= 16384) {
+    for (std::size_t k = 0; k < size; ++k) cuts.push_back(k);
+    return cuts;
+  }
+  for (std::size_t k = 0; k < 2048; ++k) cuts.push_back(k);
+  for (std::size_t k = size - 2048; k < size; ++k) cuts.push_back(k);
+  for (std::size_t i = 0; i < 4096; ++i) cuts.push_back(2048 + (size - 4096) * i / 4096);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  return cuts;
+}
+
+TEST(Hostile, TruncatedValidPicklesAreRejected) {
+  auto pickles = valid_pickles();
+  ASSERT_GE(pickles.size(), 106u + 20u + 70u) << "shared corpus missing?";
+  std::size_t prefixes = 0, with_trailing_bytes = 0;
+  for (const Valid& v : pickles) {
+    SCOPED_TRACE(v.name);
+    // The whole pickle loads: with the default ASCII decoding, or (Python 2 pickles with
+    // non-ASCII str) latin1, as CPython needs too.
+    brine::ReadOptions opt = brine_harness::default_options();
+    auto full = brine::loads(v.data, opt);
+    if (!full && full.error().code == brine::errc::unicode_error) {
+      opt.encoding = brine::StringEncoding::latin1;
+      full = brine::loads(v.data, opt);
+    }
+    ASSERT_TRUE(full.ok()) << full.error().to_string();
+    const std::string whole = brine::repr(full->root());
+    // Normally the STOP that ends the pickle is its last byte, so no proper prefix holds a
+    // complete pickle. A few inputs carry bytes after the STOP (pickletester's test_misc_get
+    // appends "))"; loads ignores them, as CPython's): prefixes that keep the STOP load the same.
+    const std::size_t stop_end = full->end_offset();
+    ASSERT_LE(stop_end, v.data.size());
+    if (stop_end != v.data.size()) ++with_trailing_bytes;
+    for (std::size_t k : cut_points(v.data.size())) {
+      auto r = brine::loads(std::string_view(v.data).substr(0, k), opt);
+      ++prefixes;
+      if (k >= stop_end) {
+        ASSERT_TRUE(r.ok()) << "prefix of " << k << " bytes keeps the STOP: " << r.error().to_string();
+        EXPECT_EQ(brine::repr(r->root()), whole);
+        continue;
+      }
+      ASSERT_FALSE(r.ok()) << "prefix of " << k << " bytes loaded: " << brine::repr(r->root());
+      // The input just stops: every opcode before the cut is valid, so the only possible
+      // complaints are a missing opcode or a missing argument.
+      EXPECT_TRUE(r.error().code == brine::errc::eof || r.error().code == brine::errc::truncated)
+          << "prefix of " << k << " bytes: " << r.error().to_string();
+    }
+  }
+  EXPECT_LE(with_trailing_bytes, 2u);
+  EXPECT_GT(prefixes, 30000u);
+}
+
+// A few prefixes go through every fuzz check too (streams, dis), not only loads.
+TEST(Hostile, TruncatedSmallPicklesPassAllChecks) {
+  for (const Valid& v : valid_pickles()) {
+    if (v.data.size() > 600) continue;
+    SCOPED_TRACE(v.name);
+    for (std::size_t k = 0; k <= v.data.size(); k += 7) {
+      try {
+        run_all_checks(v.data.substr(0, k));
+      } catch (const HarnessFailure& f) {
+        FAIL() << "prefix of " << k << " bytes: " << f.what();
+      }
+    }
+  }
+}
+
+// ---- CPython's malformed pickles ---------------------------------------------------------------
+
+// bad.json entries brine accepts on purpose (name → why). Empty: every one is rejected.
+const std::set<std::string> kAcceptedOnPurpose = {};
+
+TEST(Hostile, PickletesterBadEntriesAreRejected) {
+  auto bad = pickletester("bad.json");
+  ASSERT_GE(bad.size(), 195u);
+  for (const auto& e : bad) {
+    std::string name = e["name"].get<std::string>();
+    SCOPED_TRACE(name + " (CPython: " + e.value("c_impl", std::string()) + ")");
+    std::string data = from_hex(e["hex"].get<std::string>());
+    auto r = brine::loads(data);
+    if (kAcceptedOnPurpose.count(name)) {
+      EXPECT_TRUE(r.ok()) << "now rejected: remove it from kAcceptedOnPurpose";
+    } else {
+      EXPECT_FALSE(r.ok()) << "accepted: " << brine::repr(r->root());
+      if (!r) {
+        EXPECT_NE(r.error().code, brine::errc::ok);
+      }
+    }
+    try {
+      run_all_checks(data);
+    } catch (const HarnessFailure& f) {
+      ADD_FAILURE() << f.what();
+    }
+  }
+}
+
+TEST(Hostile, PickletesterGoodEntriesPassAllChecks) {
+  for (const auto& e : pickletester("good.json")) {
+    SCOPED_TRACE(e["name"].get<std::string>());
+    std::string data = from_hex(e["hex"].get<std::string>());
+    try {
+      run_all_checks(data);
+    } catch (const HarnessFailure& f) {
+      ADD_FAILURE() << f.what();
+    }
+  }
+}
+
+}  // namespace
