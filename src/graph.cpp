@@ -213,6 +213,15 @@ std::int64_t leaf_hash(const Value& v, HashMode mode) {
   throw_read(errc::type_error, "unhashable type: '" + python_type_name(v) + "'");
 }
 
+// The distinct elements of a set/frozenset in insertion order. Unlike elements() (CPython's
+// iteration order, computed by finalize_set once the load is over) it is valid while the set is
+// still being built, e.g. when a frozenset is hashed as a dict key or set element during a load.
+// Hashing and equality of sets do not depend on the order.
+std::span<const Value> set_members(const Value& v) noexcept {
+  auto* n = Access::node<SetNode>(v);
+  return {n->items, static_cast<std::size_t>(n->size)};
+}
+
 // hash() of any hashable value; tuples and frozensets are walked without recursion.
 std::int64_t hash_value(const Value& root, HashMode mode) {
   Tag t = root.tag();
@@ -228,7 +237,7 @@ std::int64_t hash_value(const Value& root, HashMode mode) {
   auto push = [&](const Value& v) {
     Frame f{};
     f.tuple = v.tag() == Tag::tuple;
-    auto span = v.elements();
+    auto span = f.tuple ? v.elements() : set_members(v);
     f.items = span.data();
     f.n = span.size();
     f.i = 0;
@@ -605,7 +614,7 @@ bool key_equal(const Value& a, const Value& b) {
         break;
       case Tag::frozenset: {
         if (a.same(b)) return true;
-        auto ea = a.elements(), eb = b.elements();
+        auto ea = set_members(a), eb = set_members(b);
         if (ea.size() != eb.size()) return false;
         for (const Value& x : ea) {
           bool found = false;
@@ -656,7 +665,7 @@ bool key_equal(const Value& a, const Value& b) {
   }
   if (is_numeric(ta) && is_numeric(tb)) return num_equal(a, b);
   if ((ta == Tag::frozenset && tb == Tag::set) || (ta == Tag::set && tb == Tag::frozenset)) {
-    auto ea = a.elements(), eb = b.elements();
+    auto ea = set_members(a), eb = set_members(b);
     if (ea.size() != eb.size()) return false;
     for (const Value& x : ea) {
       bool found = false;
