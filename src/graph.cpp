@@ -379,6 +379,7 @@ Value make_list(GraphCtx& g, const Value* items, std::size_t n) {
 }
 
 void list_extend(GraphCtx& g, SeqNode* l, const Value* items, std::size_t n) {
+  if (n == 0) return;  // APPENDS of nothing: l->items may still be null (memcpy(null, ..., 0) is UB)
   std::uint64_t need = l->size + n;
   if (need > l->cap) {
     check_len(g, need);
