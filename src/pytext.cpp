@@ -335,7 +335,7 @@ void latin1_to_utf8(std::string& out, const std::uint8_t* s, std::size_t n) {
 void repr_str(std::string& out, std::string_view utf8) {
   const char* p = utf8.data();
   const std::size_t n = utf8.size();
-  const bool has_sq = std::memchr(p, '\'', n) != nullptr;
+  const bool has_sq = n && std::memchr(p, '\'', n) != nullptr;
   const bool has_dq = has_sq && std::memchr(p, '"', n) != nullptr;
   const char quote = (has_sq && !has_dq) ? '"' : '\'';
   out.reserve(out.size() + n + 2);
@@ -392,7 +392,7 @@ void repr_str(std::string& out, std::string_view utf8) {
 // PyBytes_Repr(obj, smartquotes=1) (Objects/bytesobject.c): same quote rule as str; quote and
 // backslash escaped; \t \n \r; every byte < 0x20 or >= 0x7f as \xhh.
 void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n) {
-  const bool has_sq = std::memchr(s, '\'', n) != nullptr;
+  const bool has_sq = n && std::memchr(s, '\'', n) != nullptr;
   const bool has_dq = has_sq && std::memchr(s, '"', n) != nullptr;
   const char quote = (has_sq && !has_dq) ? '"' : '\'';
   out.reserve(out.size() + n + 3);
@@ -1084,7 +1084,7 @@ StrtodResult strtod_core(Src& src) noexcept {
 // _Py_string_to_number_with_underscores: an underscore must sit between two digits (checked on
 // the transformed characters, over the whole text).
 bool underscores_ok(const char* s, std::size_t n, bool unicode) noexcept {
-  if (std::memchr(s, '_', n) == nullptr) return true;
+  if (n == 0 || std::memchr(s, '_', n) == nullptr) return true;
   int prev = 0;
   std::size_t i = 0;
   while (i < n) {
