@@ -38,13 +38,17 @@ namespace brine {
 
 // ---- DisMemo ---------------------------------------------------------------------------------------
 
+namespace detail {
 // pickletools' memo: a dict from Python int keys to the stack object stored. Keys that fit int64
 // are kept as such; others (PUT/GET with a huge decimal argument) by their decimal text.
-struct DisMemo::Impl {
+struct DisMemoData {
   std::unordered_map<std::int64_t, StackKind> small;
   std::unordered_map<std::string, StackKind> big;
   std::size_t size() const noexcept { return small.size() + big.size(); }
 };
+}  // namespace detail
+
+struct DisMemo::Impl : detail::DisMemoData {};
 
 DisMemo::DisMemo() : impl_(std::make_unique<Impl>()) {}
 DisMemo::DisMemo(DisMemo&&) noexcept = default;
@@ -655,7 +659,7 @@ void read_arg(Cursor& c, const OpcodeInfo& op, Arg& a) {
 
 // ---- the memo -----------------------------------------------------------------------------------------
 
-const StackKind* memo_find(const DisMemo::Impl& m, const Key& k) {
+const StackKind* memo_find(const DisMemoData& m, const Key& k) {
   if (k.big) {
     const auto it = m.big.find(k.dec);
     return it == m.big.end() ? nullptr : &it->second;
@@ -664,7 +668,7 @@ const StackKind* memo_find(const DisMemo::Impl& m, const Key& k) {
   return it == m.small.end() ? nullptr : &it->second;
 }
 
-void memo_store(DisMemo::Impl& m, const Key& k, StackKind v) {
+void memo_store(DisMemoData& m, const Key& k, StackKind v) {
   if (k.big) {
     m.big[k.dec] = v;
   } else {
@@ -713,9 +717,8 @@ bool is_memo_store(Opcode o) {
 }
 bool is_memo_get(Opcode o) { return o == Opcode::GET || o == Opcode::BINGET || o == Opcode::LONG_BINGET; }
 
-Result<void> run(InputSource& in, const DisSink* sink, std::string* out, const DisOptions& options) {
-  DisMemo::Impl local_memo;
-  DisMemo::Impl& memo = options.memo ? options.memo->impl() : local_memo;
+Result<void> run(InputSource& in, const DisSink* sink, std::string* out, const DisOptions& options,
+                 DisMemoData& memo) {
   const std::size_t indent = options.indentlevel > 0 ? static_cast<std::size_t>(options.indentlevel) : 0;
   Text text(sink, out);
   Cursor c(in, std::numeric_limits<std::uint64_t>::max());
@@ -908,7 +911,12 @@ Result<void> run(InputSource& in, const DisSink* sink, std::string* out, const D
 Result<void> disassemble(InputSource& in, const DisSink* sink, std::string* out, const DisOptions& options) {
   std::string scratch;
   if (!sink && !out) out = &scratch;
-  return run(in, sink, out, options);
+  if (DisMemo* shared = options.memo) {
+    if (!shared->impl_) shared->impl_ = std::make_unique<DisMemo::Impl>();  // moved-from
+    return run(in, sink, out, options, *shared->impl_);
+  }
+  DisMemoData memo;
+  return run(in, sink, out, options, memo);
 }
 
 }  // namespace detail

@@ -529,6 +529,19 @@ TEST(Dis, SharedMemo) {
   EXPECT_EQ(r.error().message, "memo key 0 has never been stored into");
 }
 
+TEST(Dis, MovedFromMemoStartsEmpty) {
+  brine::DisMemo memo;
+  brine::DisOptions opt;
+  opt.memo = &memo;
+  std::string out;
+  ASSERT_TRUE(brine::disassemble(std::string_view("\x80\x04]\x94.", 5), out, opt));
+  brine::DisMemo other = std::move(memo);
+  EXPECT_EQ(other.size(), 1u);
+  EXPECT_EQ(memo.size(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is usable
+  ASSERT_TRUE(brine::disassemble(std::string_view("\x80\x04]\x94.", 5), out, opt));
+  EXPECT_EQ(memo.size(), 1u);
+}
+
 TEST(Dis, SharedMemoSecondPickleOutput) {
   brine::DisMemo memo;
   brine::DisOptions opt;

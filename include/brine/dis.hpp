@@ -9,11 +9,11 @@
 ///
 /// Example:
 /// \code
-///   std::string text;
+///   std::string text;  // bytes = pickle.dumps('abc', protocol=4)
 ///   brine::Result<void> r = brine::disassemble(bytes, text);
 ///   std::cout << text;
 ///   //     0: \x80 PROTO      4
-///   //     2: \x95 FRAME      9
+///   //     2: \x95 FRAME      7
 ///   //    11: \x8c SHORT_BINUNICODE 'abc'
 ///   //    16: \x94 MEMOIZE    (as 0)
 ///   //    17: .    STOP
@@ -34,6 +34,20 @@
 
 namespace brine {
 
+class DisMemo;
+struct DisOptions;
+/// Receives the disassembly text in order, in chunks of whole lines (except that, as with
+/// pickletools, a line that fails midway may leave its "%5d: " offset column unterminated).
+using DisSink = std::function<void(std::string_view)>;
+
+namespace detail {
+struct InputSource;
+/// Internal: disassembles the pickle that starts at `in.position`; on success `in.position` is
+/// left just after its STOP (so back-to-back pickles can be disassembled in turn). Text goes to
+/// `*sink` if it is set, else is appended to `*out`.
+Result<void> disassemble(InputSource& in, const DisSink* sink, std::string* out, const DisOptions& options);
+}  // namespace detail
+
 /// pickletools' memo emulation, kept between disassemblies: pass the same DisMemo to several
 /// calls to disassemble pickles written by one pickler with one memo (what
 /// `python -m pickletools -m a.pkl b.pkl` does). Without one, every call starts with an empty memo.
@@ -49,11 +63,10 @@ class DisMemo {
   /// Forget every entry.
   void clear() noexcept;
 
-  struct Impl;
-  Impl& impl() noexcept { return *impl_; }
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
+  friend Result<void> detail::disassemble(detail::InputSource&, const DisSink*, std::string*, const DisOptions&);
 };
 
 /// Options of `disassemble`.
@@ -69,10 +82,6 @@ struct DisOptions {
   /// N * indentlevel blanks), so set this when the text is kept in memory.
   std::uint64_t max_output_bytes = 0;
 };
-
-/// Receives the disassembly text in order, in chunks of whole lines (except that, as with
-/// pickletools, a line that fails midway may leave its "%5d: " offset column unterminated).
-using DisSink = std::function<void(std::string_view)>;
 
 /// Appends the disassembly of the first pickle of `data` to `out`. On a malformed pickle returns
 /// the error (byte offset and opcode of the offending opcode; message = pickletools' exception
@@ -90,13 +99,5 @@ Result<void> disassemble(std::span<const std::byte> data, const DisSink& sink, c
 /// the file (for a redirected standard input: from its current position). Errors carry the path.
 Result<void> disassemble_file(const std::filesystem::path& path, const DisSink& sink,
                               const DisOptions& options = {});
-
-namespace detail {
-struct InputSource;
-/// Internal: disassembles the pickle that starts at `in.position`; on success `in.position` is
-/// left just after its STOP (so back-to-back pickles can be disassembled in turn). Text goes to
-/// `sink` if it is set, else is appended to `*out`.
-Result<void> disassemble(InputSource& in, const DisSink* sink, std::string* out, const DisOptions& options);
-}  // namespace detail
 
 }  // namespace brine
