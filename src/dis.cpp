@@ -101,7 +101,7 @@ std::string u64_str(std::uint64_t v) {
 // repr(bytearray) (bytearray_repr, Objects/bytearrayobject.c): the quote is chosen as for bytes,
 // but ' is escaped even inside double quotes (and " never is).
 void repr_bytearray(std::string& out, const std::uint8_t* s, std::size_t n) {
-  const bool has_sq = std::memchr(s, '\'', n) != nullptr;
+  const bool has_sq = n > 0 && std::memchr(s, '\'', n) != nullptr;
   const bool has_dq = has_sq && std::memchr(s, '"', n) != nullptr;
   const char quote = (has_sq && !has_dq) ? '"' : '\'';
   out.reserve(out.size() + n + 14);
