@@ -3,8 +3,11 @@
 // (Modules/_pickle.c, as documented in ../shared/reference/cpython-pickle-spec.md); objects of
 // classes brine does not know become inert records.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -43,7 +46,13 @@ std::string hex_byte(unsigned b) {
 }
 
 // `'X' object` phrase as CPython's TypeErrors print it.
-std::string type_phrase(const Value& v) { return "'" + python_type_name(v) + "' object"; }
+// (Built with appends: the `"'" + str + "..."` form trips a g++ 12 -Wrestrict false positive at -O3.)
+std::string type_phrase(const Value& v) {
+  std::string s = "'";
+  s += python_type_name(v);
+  s += "' object";
+  return s;
+}
 
 bool is_native_uncallable(Tag t) noexcept {
   switch (t) {
@@ -81,6 +90,56 @@ Codec codec_of(std::string_view name) {
   return Codec::unknown;
 }
 
+// The unpickler's stack and memo. std::vector<Value> cost a non-inlined call per push in the
+// opcode loop and, when growing, copied every element into freshly allocated pages; this grows
+// with realloc instead (Value is trivially copyable), which moves a large block by remapping its
+// pages, and keeps push_back() small enough to inline. New entries made by resize() are missing
+// values (Value() is all zero bits).
+class ValueVec {
+ public:
+  ValueVec() = default;
+  ~ValueVec() { std::free(p_); }
+  ValueVec(const ValueVec&) = delete;
+  ValueVec& operator=(const ValueVec&) = delete;
+
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  Value* data() noexcept { return p_; }
+  Value& operator[](std::size_t i) noexcept { return p_[i]; }
+  Value& back() noexcept { return p_[n_ - 1]; }
+  void pop_back() noexcept { --n_; }
+  [[gnu::always_inline]] void push_back(const Value& v) {
+    if (n_ == cap_) [[unlikely]] grow(n_ + 1);
+    p_[n_++] = v;
+  }
+  void reserve(std::size_t n) {
+    if (n > cap_) grow(n);
+  }
+  void resize(std::size_t n) {
+    if (n > n_) {
+      reserve(n);
+      std::memset(static_cast<void*>(p_ + n_), 0, (n - n_) * sizeof(Value));
+    }
+    n_ = n;
+  }
+
+ private:
+  static_assert(std::is_trivially_copyable_v<Value> && std::is_trivially_destructible_v<Value>);
+  [[gnu::noinline]] void grow(std::size_t need) {
+    std::size_t cap = cap_ < 16 ? 16 : cap_;
+    while (cap < need) cap *= 2;
+    if (cap > SIZE_MAX / sizeof(Value)) throw std::bad_alloc();
+    void* q = std::realloc(static_cast<void*>(p_), cap * sizeof(Value));
+    if (!q) throw std::bad_alloc();
+    p_ = static_cast<Value*>(q);
+    cap_ = cap;
+  }
+
+  Value* p_ = nullptr;
+  std::size_t n_ = 0;
+  std::size_t cap_ = 0;
+};
+
 }  // namespace
 
 class Unpickler {
@@ -110,7 +169,7 @@ class Unpickler {
 
   // ---- stack ---------------------------------------------------------------------------------
   std::size_t fence() const noexcept { return marks_.empty() ? 0 : marks_.back(); }
-  void push(const Value& v) {
+  [[gnu::always_inline]] void push(const Value& v) {
     stack_.push_back(v);
   }
   Value pop() {
@@ -145,6 +204,11 @@ class Unpickler {
     if (idx < memo_.size()) {
       if (!memo_[idx].valid()) ++memo_count_;
       memo_[idx] = v;
+      return;
+    }
+    if (idx == memo_.size()) {  // the usual case (MEMOIZE, or BINPUT counting up): append
+      memo_.push_back(v);
+      ++memo_count_;
       return;
     }
     // Dense storage grows with what the input has actually used; far-away indices go to a map,
@@ -198,8 +262,14 @@ class Unpickler {
   }
 
   // ---- values ----------------------------------------------------------------------------------
+  // is_ascii for the short strs that dominate real pickles, in line: two overlapping loads.
+  static bool ascii_short(const std::uint8_t* p, std::size_t n) noexcept {
+    if (n >= 8 && n <= 16) return ((load_u64(p) | load_u64(p + n - 8)) & 0x8080808080808080ull) == 0;
+    if (n >= 4 && n < 8) return ((load_u32(p) | load_u32(p + n - 4)) & 0x80808080u) == 0;
+    return is_ascii(p, n);
+  }
   Value utf8_str(const std::uint8_t* p, std::size_t n) {
-    std::size_t bad = is_ascii(p, n) ? static_cast<std::size_t>(-1) : find_invalid_utf8(p, n);
+    std::size_t bad = ascii_short(p, n) ? static_cast<std::size_t>(-1) : find_invalid_utf8(p, n);
     if (bad != static_cast<std::size_t>(-1))
       fail(errc::unicode_error, "'utf-8' codec can't decode byte 0x" + hex_byte(p[bad]) +
                                     " in position " + std::to_string(bad) + ": invalid UTF-8");
@@ -265,9 +335,9 @@ class Unpickler {
   DocumentState& doc_;
   GraphCtx g_;
   bool borrow_ = false;
-  std::vector<Value> stack_;
+  ValueVec stack_;
   std::vector<std::size_t> marks_;
-  std::vector<Value> memo_;
+  ValueVec memo_;
   std::unordered_map<std::uint64_t, Value> sparse_memo_;
   std::uint64_t memo_count_ = 0;
   std::vector<SetNode*> sets_;
@@ -275,6 +345,9 @@ class Unpickler {
   int proto_ = 0;
   int declared_proto_ = -1;
   int max_op_proto_ = 0;
+  // Opcodes executed so far. Marking costs one store per opcode, where looking up each opcode's
+  // protocol (an out-of-line opcode_info() call) cost ~4% of the loop.
+  std::uint8_t seen_[256] = {};
   int op_ = -1;
   std::uint64_t op_offset_ = 0;
 };
@@ -380,6 +453,18 @@ void Unpickler::recognise(ObjectNode* o, const Value& args) {
     }
   }
   o->h.flags = static_cast<std::uint8_t>(lt);
+
+  // Constructor arguments CPython's recognised types reject (the load fails there too).
+  if (lt == LibraryType::decimal && args.tag() == Tag::tuple && !args.elements().empty()) {
+    switch (args.elements()[0].tag()) {
+      case Tag::bytes: case Tag::bytearray: case Tag::none: case Tag::list: case Tag::dict:
+      case Tag::set: case Tag::frozenset: case Tag::complex:
+        fail(errc::type_error, "conversion from " + python_type_name(args.elements()[0]) +
+                                   " to Decimal is not supported");
+      default:
+        break;
+    }
+  }
 
   // Dict-like library types get Python dict semantics for their items.
   if (lt == LibraryType::ordered_dict || lt == LibraryType::defaultdict || lt == LibraryType::counter) {
@@ -530,7 +615,12 @@ std::optional<Value> Unpickler::fold_builtin(KnownId id, bool is_new, const Valu
         if (static_cast<std::uint64_t>(len) > opt_.limits.max_alloc_bytes)
           fail(errc::limit_exceeded, "bytes of " + std::to_string(len) + " zeros exceed the allocation limit");
         out.assign(static_cast<std::size_t>(len), '\0');
-      } else if ((n == 2 || n == 3) && a[0].tag() == Tag::str && a[1].tag() == Tag::str) {
+      } else if (n == 1 && a[0].tag() == Tag::str) {
+        fail(errc::type_error, "string argument without an encoding");
+      } else if ((n == 2 || n == 3) && a[0].tag() == Tag::str) {
+        if (a[1].tag() != Tag::str)
+          fail(errc::type_error, std::string(ba ? "bytearray" : "bytes") +
+                                     "() argument 'encoding' must be str, not " + python_type_name(a[1]));
         Codec c = codec_of(Access::sv(a[1]));
         std::string_view s = Access::sv(a[0]);
         if (c == Codec::utf8) {
@@ -1256,8 +1346,12 @@ Value Unpickler::run() {
       case O::STOP: {
         Value v = pop();
         for (SetNode* s : sets_) finalize_set(g_, s);
-        const OpcodeInfo* info = opcode_info(static_cast<std::uint8_t>(c));
-        if (info->proto > max_op_proto_) max_op_proto_ = info->proto;
+        seen_[c] = 1;
+        for (int b = 0; b < 256; ++b) {
+          if (!seen_[b]) continue;
+          const OpcodeInfo* info = opcode_info(static_cast<std::uint8_t>(b));
+          if (info->proto > max_op_proto_) max_op_proto_ = info->proto;
+        }
         return v;
       }
       default: {
@@ -1267,8 +1361,7 @@ Value Unpickler::run() {
         fail(errc::invalid_opcode, "invalid load key, '" + key + "'.");
       }
     }
-    const OpcodeInfo* info = opcode_info(static_cast<std::uint8_t>(c));
-    if (info->proto > max_op_proto_) max_op_proto_ = info->proto;
+    seen_[c] = 1;  // opcode_protocol() is worked out from these at STOP
   }
 }
 

@@ -108,9 +108,80 @@ void repr_global(std::string& out, const Value& g) {
   out.push_back('>');
 }
 
-bool is_labelable(Tag t) {
-  return t == Tag::list || t == Tag::dict || t == Tag::set || t == Tag::bytearray || t == Tag::object ||
-         t == Tag::persistent;
+// Values --refs labels: those that are mutable in Python. Immutable library objects (datetime,
+// Decimal, ...) are printed in full at every occurrence, like tuples.
+bool is_labelable(const Value& v) {
+  switch (v.tag()) {
+    case Tag::list: case Tag::dict: case Tag::set: case Tag::bytearray: case Tag::persistent:
+      return true;
+    case Tag::object:
+      switch (v.library_type()) {
+        case LibraryType::date: case LibraryType::time: case LibraryType::datetime:
+        case LibraryType::timedelta: case LibraryType::timezone: case LibraryType::decimal:
+        case LibraryType::uuid: case LibraryType::range:
+          return false;
+        default:
+          return true;
+      }
+    default:
+      return false;
+  }
+}
+
+// bytearray's repr differs from bytes': it always escapes the single quote (bytearray_repr).
+void repr_bytearray(std::string& out, const std::uint8_t* p, std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  char quote = '\'';
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == '"') { quote = '\''; break; }
+    if (p[i] == '\'') quote = '"';
+  }
+  out += "bytearray(b";
+  out.push_back(quote);
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned c = p[i];
+    if (c == '\'' || c == '\\') { out.push_back('\\'); out.push_back(static_cast<char>(c)); }
+    else if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c < 0x20 || c >= 0x7f) { out += "\\x"; out.push_back(hex[c >> 4]); out.push_back(hex[c & 15]); }
+    else out.push_back(static_cast<char>(c));
+  }
+  out.push_back(quote);
+  out.push_back(')');
+}
+
+// OSError(errno, ...) builds the subclass for that errno (Objects/exceptions.c, errnomap; Linux
+// errno values).
+const char* oserror_subclass(std::int64_t e) {
+  switch (e) {
+    case 11: case 114: case 115: return "BlockingIOError";  // EAGAIN/EWOULDBLOCK, EALREADY, EINPROGRESS
+    case 10: return "ChildProcessError";                    // ECHILD
+    case 32: case 108: return "BrokenPipeError";            // EPIPE, ESHUTDOWN
+    case 103: return "ConnectionAbortedError";
+    case 111: return "ConnectionRefusedError";
+    case 104: return "ConnectionResetError";
+    case 17: return "FileExistsError";
+    case 2: return "FileNotFoundError";
+    case 21: return "IsADirectoryError";
+    case 20: return "NotADirectoryError";
+    case 4: return "InterruptedError";
+    case 13: case 1: return "PermissionError";              // EACCES, EPERM
+    case 3: return "ProcessLookupError";
+    case 110: return "TimeoutError";
+    default: return nullptr;
+  }
+}
+
+bool is_oserror_family(std::string_view n) {
+  static const std::string_view names[] = {
+      "OSError", "BlockingIOError", "ChildProcessError", "ConnectionError", "BrokenPipeError",
+      "ConnectionAbortedError", "ConnectionRefusedError", "ConnectionResetError", "FileExistsError",
+      "FileNotFoundError", "InterruptedError", "IsADirectoryError", "NotADirectoryError",
+      "PermissionError", "ProcessLookupError", "TimeoutError"};
+  for (auto x : names)
+    if (x == n) return true;
+  return false;
 }
 
 bool is_container(Tag t) {
@@ -167,6 +238,7 @@ class Expander {
   Expansion expand_object(const Value& v) const;
   bool expand_library(const Value& v, const detail::ObjectNode* o, Expansion& e) const;
   void constructor_form(const Value& v, const detail::ObjectNode* o, Expansion& e) const;
+  static bool expand_builtin_call(const detail::ObjectNode* o, Expansion& e);
 };
 
 std::string_view Expander::recursion_marker(const Value& v) {
@@ -265,10 +337,54 @@ Expansion Expander::expand_object(const Value& v) const {
   if (v.library_type() != LibraryType::none && v.library_type() != LibraryType::plain_instance &&
       v.library_type() != LibraryType::user && expand_library(v, o, e))
     return e;
+  if (o->h.kind == static_cast<std::uint16_t>(Construction::reduce) && expand_builtin_call(o, e)) return e;
   e = Expansion();
   e.frame.id = Access::identity(v);
   constructor_form(v, o, e);
   return e;
+}
+
+// type(None) / type(Ellipsis) / type(NotImplemented) and slice(...): how CPython pickles those
+// builtin types and objects (save_reduce of (type, (x,)) and slice.__reduce__).
+bool Expander::expand_builtin_call(const detail::ObjectNode* o, Expansion& e) {
+  if (o->callable.tag() != Tag::global || o->args.tag() != Tag::tuple) return false;
+  auto id = static_cast<detail::KnownId>(Access::node<detail::GlobalNode>(o->callable)->h.kind);
+  auto a = o->args.elements();
+  if (id == detail::KnownId::b_type && a.size() == 1) {
+    std::string n;
+    const Value& x = a[0];
+    if (x.tag() == Tag::global) {
+      auto xid = static_cast<detail::KnownId>(Access::node<detail::GlobalNode>(x)->h.kind);
+      auto xk = static_cast<detail::KnownKind>(Access::node<detail::GlobalNode>(x)->h.aux);
+      if (xid == detail::KnownId::b_ellipsis) n = "ellipsis";
+      else if (xid == detail::KnownId::b_notimplemented) n = "NotImplementedType";
+      else if (xk == detail::KnownKind::type) n = "type";
+      else if (xk == detail::KnownKind::function && gmodule(x) == "builtins") n = "builtin_function_or_method";
+      else return false;
+    } else if (x.tag() != Tag::object && x.tag() != Tag::persistent && x.tag() != Tag::buffer) {
+      n = detail::python_type_name(x);
+    } else {
+      return false;
+    }
+    e.is_text = true;
+    e.text = "<class '" + n + "'>";
+    return true;
+  }
+  if (id == detail::KnownId::b_slice && !a.empty() && a.size() <= 3) {
+    e.frame.t = Frame::T::pieces;
+    e.frame.id = nullptr;
+    // slice(stop) / slice(start, stop) / slice(start, stop, step); absent parts are None
+    Value none = Access::make(Tag::none, 0, 0);
+    Value parts[3] = {none, none, none};
+    if (a.size() == 1) parts[1] = a[0];
+    else for (std::size_t i = 0; i < a.size(); ++i) parts[i] = a[i];
+    e.pieces.push_back({"slice(", parts[0]});
+    e.pieces.push_back({", ", parts[1]});
+    e.pieces.push_back({", ", parts[2]});
+    e.pieces.push_back({")", Value()});
+    return true;
+  }
+  return false;
 }
 
 void Expander::constructor_form(const Value&, const detail::ObjectNode* o, Expansion& e) const {
@@ -355,6 +471,7 @@ bool Expander::expand_library(const Value& v, const detail::ObjectNode* o, Expan
     case LibraryType::defaultdict: {
       if (args.size() > 1) return false;
       f.t = Frame::T::pieces;
+      f.id = nullptr;  // only the dict part detects recursion, as dict_repr does in CPython
       Value factory = args.empty() ? Value() : args[0];
       if (!factory.valid() || factory.is_none()) e.pieces.push_back({"defaultdict(None", Value()});
       else e.pieces.push_back({"defaultdict(", factory});
@@ -491,12 +608,32 @@ bool Expander::expand_library(const Value& v, const detail::ObjectNode* o, Expan
       if (o->args.tag() != Tag::tuple || o->cls.tag() != Tag::global) return false;
       std::string name(gname(o->cls));
       if (name == "EnvironmentError" || name == "IOError") name = "OSError";
+      std::span<const Value> a = args;
+      bool truncated_args = false;
+      if (is_oserror_family(name) && a.size() >= 2 && a.size() <= 5) {
+        // OSError.__new__ picks the errno's subclass; __init__ keeps only (errno, strerror) in
+        // args when a filename is given (BlockingIOError's third argument is a count instead).
+        if (name == "OSError" && a[0].tag() == Tag::int64)
+          if (const char* sub = oserror_subclass(Access::i(a[0]))) name = sub;
+        bool written = name == "BlockingIOError" && a.size() >= 3 && a[2].tag() == Tag::int64;
+        if (a.size() >= 3 && !a[2].is_none() && !written) {
+          a = a.first(2);
+          truncated_args = true;
+        }
+      }
       f.t = Frame::T::pieces;
-      if (args.size() == 1) {
-        e.pieces.push_back({name + "(", args[0]});
+      if (a.size() == 1) {
+        e.pieces.push_back({name + "(", a[0]});
         e.pieces.push_back({")", Value()});
-      } else {
+      } else if (!truncated_args) {
         e.pieces.push_back({name, o->args});
+      } else {
+        std::string sep = name + "(";
+        for (const Value& x : a) {
+          e.pieces.push_back({sep, x});
+          sep = ", ";
+        }
+        e.pieces.push_back({")", Value()});
       }
       return true;
     }
@@ -544,9 +681,7 @@ class Printer {
       case Tag::bytes: detail::repr_bytes(out_, Access::bytes(v), v.inline_length()); return;
       case Tag::bytearray: {
         auto* b = Access::node<detail::ByteArrayNode>(v);
-        out_ += "bytearray(";
-        detail::repr_bytes(out_, b->data, b->size);
-        out_.push_back(')');
+        repr_bytearray(out_, b->data, b->size);
         return;
       }
       case Tag::global: repr_global(out_, v); return;
@@ -570,7 +705,7 @@ class Printer {
       return;
     }
     const void* id = Access::identity(v);
-    if (opt_.refs && is_labelable(t)) {
+    if (opt_.refs && is_labelable(v)) {
       auto it = labels_.find(id);
       if (it != labels_.end()) {
         if (it->second >= 0) {
@@ -672,25 +807,41 @@ class Printer {
   }
 
   // --refs pre-pass: which labelable values are reached more than once when printing.
+  // --refs pre-pass: which labelable values the printer will reach more than once. It walks the
+  // graph in printing order, and like the printer it does not descend into a value that is
+  // already being printed (that occurrence prints as a recursion marker or a label).
   void count_refs(const Value& root) {
-    std::vector<Value> work{root};
+    struct Item {
+      Value v;
+      const void* exit_id;  // non-null: leaving this frame
+    };
+    std::vector<Item> work{{root, nullptr}};
     std::uint64_t budget = opt_.max_output ? opt_.max_output : ~std::uint64_t{0};
     std::unordered_map<const void*, int> seen;
+    std::unordered_set<const void*> path;
+    std::vector<Value> kids;
     while (!work.empty() && budget) {
-      Value v = work.back();
+      Item item = work.back();
       work.pop_back();
+      if (item.exit_id) {
+        path.erase(item.exit_id);
+        continue;
+      }
+      const Value& v = item.v;
       --budget;
       Tag t = v.tag();
       if (!is_container(t) && t != Tag::bytearray) continue;
       const void* id = Access::identity(v);
-      if (is_labelable(t)) {
+      if (is_labelable(v)) {
         int& c = seen[id];
         if (++c == 2) labels_.emplace(id, -1);
         if (c > 1 || t == Tag::bytearray) continue;
+      } else if (path.count(id)) {
+        continue;
       }
       Expansion e = exp_.expand(v);
       if (e.is_text) continue;
-      std::vector<Value> kids;
+      kids.clear();
       const Frame& f = e.frame;
       switch (f.t) {
         case Frame::T::seq:
@@ -708,8 +859,11 @@ class Printer {
             if (p.value.valid()) kids.push_back(p.value);
           break;
       }
-      // Depth-first in printing order.
-      for (auto it = kids.rbegin(); it != kids.rend(); ++it) work.push_back(*it);
+      if (f.id) {
+        path.insert(f.id);
+        work.push_back({Value(), f.id});
+      }
+      for (auto it = kids.rbegin(); it != kids.rend(); ++it) work.push_back({*it, nullptr});
     }
   }
 

@@ -7,9 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -48,7 +46,7 @@ void print_error(const brine::Error& e) {
   std::fprintf(stderr, "brine: %s\n", e.to_string().c_str());
 }
 
-void write_out(const std::string& s) {
+void write_out(std::string_view s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
 }
 
@@ -127,34 +125,22 @@ int cmd_show(const std::vector<std::string>& files, const Common& c, bool refs, 
   return status;
 }
 
-bool read_all(const std::string& path, std::string& data) {
-  if (path == "-") {
-    data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return true;
-}
-
-int cmd_dis(const std::string& file, int indent) {
-  std::string data;
-  if (!read_all(file, data)) {
-    std::fprintf(stderr, "brine: %s: cannot open\n", file.c_str());
-    return 1;
-  }
-  std::string out;
+int cmd_dis(const std::string& file, int indent, std::uint64_t max_output) {
   brine::DisOptions o;
   o.indentlevel = indent;
-  auto r = brine::disassemble(std::as_bytes(std::span<const char>(data.data(), data.size())), out, o);
-  write_out(out);
+  o.max_output_bytes = max_output;
+  // Streams the text: a large pickle never has its whole disassembly in memory.
+  std::uint64_t written = 0;
+  auto r = brine::disassemble_file(file, [&written](std::string_view chunk) {
+    written += chunk.size();
+    write_out(chunk);
+  }, o);
   std::fflush(stdout);
   if (!r) {
-    brine::Error e = r.error();
-    e.path = file;
-    print_error(e);
-    return 1;
+    print_error(r.error());
+    // 3: output stopped at --max-output (not a problem of the pickle); 1: a bad pickle
+    bool truncated = max_output && r.error().code == brine::errc::limit_exceeded && written + 4096 >= max_output;
+    return truncated ? 3 : 1;
   }
   return 0;
 }
@@ -169,18 +155,22 @@ int cmd_check(const std::vector<std::string>& files, const Common& c) {
       status = 1;
       continue;
     }
+    // The file loads if its first pickle does (as pickle.load). Further pickles written back to
+    // back are loaded and counted; bytes after the last one that are not a pickle are reported.
     std::uint64_t pickles = 0, values = 0;
-    std::string first_type;
+    std::string first_type, trailing;
     int proto = -1;
-    bool ok = true;
+    std::uint64_t end = 0;
     do {
       auto doc = reader->next(ro);
       if (!doc) {
         brine::Error e = doc.error();
         e.path.clear();
-        std::printf("%s: error: %s%s\n", f.c_str(), pickles ? ("after " + std::to_string(pickles) + " pickle(s): ").c_str() : "",
-                    e.to_string().c_str());
-        ok = false;
+        if (pickles == 0) {
+          std::printf("%s: error: %s\n", f.c_str(), e.to_string().c_str());
+        } else {
+          trailing = ", then bytes that are not a pickle (" + e.to_string() + ")";
+        }
         break;
       }
       if (pickles == 0) {
@@ -188,16 +178,16 @@ int cmd_check(const std::vector<std::string>& files, const Common& c) {
         proto = doc->declared_protocol() >= 0 ? doc->declared_protocol() : doc->opcode_protocol();
       }
       values += count_values(doc->root());
+      end = doc->end_offset();
       ++pickles;
     } while (!reader->at_end());
-    if (!ok) {
+    if (pickles == 0) {
       status = 1;
       continue;
     }
-    std::printf("%s: ok: %s, %llu values, protocol %d, %llu bytes%s\n", f.c_str(), first_type.c_str(),
-                static_cast<unsigned long long>(values), proto,
-                static_cast<unsigned long long>(reader->offset()),
-                pickles > 1 ? (", " + std::to_string(pickles) + " pickles").c_str() : "");
+    std::printf("%s: ok: %s, %llu values, protocol %d, %llu bytes%s%s\n", f.c_str(), first_type.c_str(),
+                static_cast<unsigned long long>(values), proto, static_cast<unsigned long long>(end),
+                pickles > 1 ? (", " + std::to_string(pickles) + " pickles").c_str() : "", trailing.c_str());
   }
   return status;
 }
@@ -226,6 +216,8 @@ int main(int argc, char** argv) {
   auto* dis = app.add_subcommand("dis", "disassemble as `python -m pickletools` does");
   dis->add_option("file", dis_file, "pickle file ('-' for standard input)")->required();
   dis->add_option("-l,--indentlevel", indent, "blanks per MARK level");
+  std::uint64_t dis_max_output = 0;
+  dis->add_option("--max-output", dis_max_output, "stop after this many bytes of text (default: no limit)");
 
   std::vector<std::string> check_files;
   auto* check = app.add_subcommand("check", "load files completely; exit 0 only if all loaded");
@@ -235,7 +227,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (*show) return cmd_show(files, common, refs, json, all, max_output);
-    if (*dis) return cmd_dis(dis_file, indent);
+    if (*dis) return cmd_dis(dis_file, indent, dis_max_output);
     if (*check) return cmd_check(check_files, common);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "brine: internal error: %s\n", e.what());
