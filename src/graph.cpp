@@ -564,7 +564,13 @@ void set_add(GraphCtx& g, SetNode* s, const Value& item) {
 
 void finalize_set(GraphCtx& g, SetNode* s) {
   if (s->h.flags & 1) return;
-  auto* order = g.arena.array<Value>(s->size ? s->size : 1);
+  // Reuse the order array while it is big enough: a set grown one add at a time through the
+  // Builder then costs O(size) per add in time, but no extra memory.
+  if (!s->order || s->order_cap < s->size) {
+    s->order_cap = s->cap > s->size ? s->cap : (s->size ? s->size : 1);
+    s->order = g.arena.array<Value>(s->order_cap);
+  }
+  Value* order = s->order;
   std::size_t k = 0;
   const PySetSlot* slots = s->table->slots();
   std::size_t n = s->table->mask() + 1;

@@ -402,6 +402,7 @@ struct SetNode {
   Value* items;
   PySetTable* table;
   Value* order;
+  std::uint64_t order_cap;  // capacity of `order` (rebuilt in place while it fits)
 };
 
 struct ByteArrayNode {
