@@ -211,9 +211,11 @@ class Unpickler {
       ++memo_count_;
       return;
     }
-    // Dense storage grows with what the input has actually used; far-away indices go to a map,
-    // so a lying index allocates nothing big.
-    if (idx <= memo_.size() * 2 + 4096) {
+    // Dense storage grows with what the input has actually used (the entries stored, not the
+    // highest index: growing from the size let each PUT triple it, so a dozen PUTs of a 94-byte
+    // pickle reached 2^31 entries, 32 GiB); far-away indices go to a map, so a lying index
+    // allocates nothing big.
+    if (idx <= memo_count_ * 2 + 4096) {
       memo_.resize(static_cast<std::size_t>(idx) + 1);
       memo_[idx] = v;
       ++memo_count_;
