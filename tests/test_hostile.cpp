@@ -138,17 +138,19 @@ std::vector<Valid> valid_pickles() {
   return out;
 }
 
-// Prefix lengths to try: all of them for inputs up to 16 KiB; for bigger ones (a few serde-pickle
-// files of 20-350 KB, where all would be quadratic) the first and last 2048 and 4096 spread out.
+// Prefix lengths to try: all of them for inputs up to 8 KiB (all but three files); for the big
+// serde-pickle files (20-350 KB, where all would be quadratic: minutes under ASan) the first
+// 2048, the last 64, and evenly spread ones for about 32 MB of parsing per file.
 std::vector<std::size_t> cut_points(std::size_t size) {
   std::vector<std::size_t> cuts;
-  if (size <= 16384) {
+  if (size <= 8192) {
     for (std::size_t k = 0; k < size; ++k) cuts.push_back(k);
     return cuts;
   }
   for (std::size_t k = 0; k < 2048; ++k) cuts.push_back(k);
-  for (std::size_t k = size - 2048; k < size; ++k) cuts.push_back(k);
-  for (std::size_t i = 0; i < 4096; ++i) cuts.push_back(2048 + (size - 4096) * i / 4096);
+  for (std::size_t k = size - 64; k < size; ++k) cuts.push_back(k);
+  const std::size_t spread = std::clamp<std::size_t>((std::size_t{64} << 20) / size, 64, 2048);
+  for (std::size_t i = 0; i < spread; ++i) cuts.push_back(2048 + (size - 2048 - 64) * i / spread);
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   return cuts;
@@ -192,7 +194,7 @@ TEST(Hostile, TruncatedValidPicklesAreRejected) {
     }
   }
   EXPECT_LE(with_trailing_bytes, 2u);
-  EXPECT_GT(prefixes, 30000u);
+  EXPECT_GT(prefixes, 20000u);
 }
 
 // A few prefixes go through every fuzz check too (streams, dis), not only loads.
@@ -200,7 +202,8 @@ TEST(Hostile, TruncatedSmallPicklesPassAllChecks) {
   for (const Valid& v : valid_pickles()) {
     if (v.data.size() > 600) continue;
     SCOPED_TRACE(v.name);
-    for (std::size_t k = 0; k <= v.data.size(); k += 7) {
+    const std::size_t step = std::max<std::size_t>(7, v.data.size() / 12);
+    for (std::size_t k = 0; k <= v.data.size(); k += step) {
       try {
         run_all_checks(v.data.substr(0, k));
       } catch (const HarnessFailure& f) {
