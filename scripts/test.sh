@@ -37,11 +37,19 @@ fi
 
 if [ -d tests/package ]; then
   step "4/4 install + find_package(brine) consumer"
-  rm -rf "$OUT/prefix" "$OUT/consumer"
-  cmake --install "$OUT/gcc" --prefix "$OUT/prefix" >/dev/null
-  cmake -S tests/package -B "$OUT/consumer" -DCMAKE_PREFIX_PATH="$ROOT/$OUT/prefix" >/dev/null
+  PREFIX=$(realpath -m "$OUT/prefix")  # absolute, whether BRINE_BUILD_DIR is relative or not
+  rm -rf "$PREFIX" "$OUT/consumer"
+  cmake --install "$OUT/gcc" --prefix "$PREFIX" >/dev/null
+  cmake -S tests/package -B "$OUT/consumer" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
   cmake --build "$OUT/consumer" -j"$JOBS"
-  "$OUT/consumer/consumer" "$ROOT/examples/config.pkl"
+  got=$("$OUT/consumer/consumer" "$ROOT/examples/config.pkl")
+  echo "$got"
+  want=$(/usr/bin/python3 -c 'import pickle, sys; print(repr(pickle.load(open(sys.argv[1], "rb"))))' \
+    "$ROOT/examples/config.pkl")
+  if [ "$got" != "$want" ]; then
+    echo "consumer: output differs from CPython's repr: $want" >&2
+    exit 1
+  fi
 fi
 echo
 echo "brine: all tests passed"
