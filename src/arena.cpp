@@ -93,8 +93,13 @@ void* Arena::grow_bytes(void* p, std::size_t old_bytes, std::size_t new_bytes) {
   if (!p) return new_bytes ? alloc(new_bytes) : nullptr;
   if (new_bytes <= old_bytes) return p;
   char* cp = static_cast<char*>(p);
-  // The most recent bump allocation can simply extend.
-  if (cp + old_bytes == cur_ && static_cast<std::size_t>(end_ - cur_) >= new_bytes - old_bytes) {
+  // The most recent bump allocation can simply extend, but only below the large-block threshold:
+  // a block of large_threshold bytes or more is taken for a large block below (its header read
+  // and the block realloc'd), so it must never live inside a bump chunk. (It did: a set's items
+  // array extended in place past 64 KiB and then grown again realloc'd its whole bump chunk while
+  // cur_ still pointed into it: use after free for pickle.dumps(set(range(8000)), protocol=4).)
+  if (cp + old_bytes == cur_ && static_cast<std::size_t>(end_ - cur_) >= new_bytes - old_bytes &&
+      new_bytes < k_large_threshold) {
     cur_ += new_bytes - old_bytes;
     return p;
   }
