@@ -213,6 +213,86 @@ TEST(Hostile, TruncatedSmallPicklesPassAllChecks) {
   }
 }
 
+// ---- containers across the arena's chunk and large-block sizes ---------------------------------
+// The fuzzers' inputs (<= 4 KiB) cannot build containers of thousands of distinct items, so the
+// growth paths of the arena (bump extension, 64 KiB large blocks, realloc) are covered here:
+// sets, frozensets, lists, dicts and tuples of N distinct ints, built the way CPython's pickler
+// writes them (batches of 1000 for APPENDS/SETITEMS/ADDITEMS). A set of 8000 ints once freed the
+// arena chunk it was still allocating from (fuzz/crashes/asan-uaf-arena-grow-set-8000-p4.pkl).
+std::string binint(std::int32_t v) {
+  std::string s = "J";
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((static_cast<std::uint32_t>(v) >> (8 * i)) & 0xff));
+  return s;
+}
+
+std::string container_pickle(char kind, std::int32_t n) {
+  std::string p = "\x80\x04";
+  auto batches = [&](const char* empty, const char* add, int per_item) {
+    p += empty;
+    for (std::int32_t i = 0; i < n; i += 1000) {
+      p += "(";
+      for (std::int32_t j = i; j < std::min(n, i + 1000); ++j)
+        for (int k = 0; k < per_item; ++k) p += binint(j * 7 + k);
+      p += add;
+    }
+  };
+  switch (kind) {
+    case 's': batches("\x8f", "\x90", 1); break;  // EMPTY_SET ... ADDITEMS
+    case 'l': batches("]", "e", 1); break;          // EMPTY_LIST ... APPENDS
+    case 'd': batches("}", "u", 2); break;          // EMPTY_DICT ... SETITEMS
+    case 'f':                                       // MARK ... FROZENSET
+    case 't':                                       // MARK ... TUPLE
+      p += "(";
+      for (std::int32_t j = 0; j < n; ++j) p += binint(j * 7);
+      p += kind == 'f' ? "\x91" : "t";
+      break;
+  }
+  return p + ".";
+}
+
+TEST(Hostile, LargeContainersAcrossArenaSizes) {
+  for (char kind : {'s', 'f', 'l', 'd', 't'}) {
+    for (std::int32_t n : {1000, 4095, 4097, 8000, 8193, 16385, 40000}) {
+      SCOPED_TRACE(std::string(1, kind) + " of " + std::to_string(n));
+      std::string p = container_pickle(kind, n);
+      auto doc = brine::loads(p);
+      ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+      brine::Value root = doc->root();
+      ASSERT_EQ(root.size(), static_cast<std::size_t>(n));
+      // Every element is there (sets: in CPython's order, all distinct).
+      std::string text = brine::repr(root);
+      EXPECT_NE(text.find(std::to_string((n - 1) * 7)), std::string::npos);
+      if (kind == 'd') {
+        EXPECT_TRUE(root.find(root.items()[n / 2].key).valid());
+      }
+      if (n <= 8193) {
+        try {
+          brine_harness::check_loads(u8(p), p.size());
+        } catch (const HarnessFailure& f) {
+          ADD_FAILURE() << f.what();
+        }
+      }
+    }
+  }
+  // Several big sets and dicts in one document: the arena interleaves their growth.
+  std::string p = "\x80\x04(";
+  for (int k = 0; k < 3; ++k) {
+    p += "\x8f(";
+    for (std::int32_t j = 0; j < 20000; ++j) {
+      p += binint(j * 3 + k);
+      if (j % 1000 == 999) p += "\x90(";
+    }
+    p += "\x90}(";
+    for (std::int32_t j = 0; j < 9000; ++j) p += binint(j) + binint(-j);
+    p += "u";
+  }
+  p += "l.";
+  auto doc = brine::loads(p);
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  EXPECT_EQ(doc->root().size(), 6u);
+  for (const brine::Value& v : doc->root().elements()) EXPECT_GE(v.size(), 9000u);
+}
+
 // ---- CPython's malformed pickles ---------------------------------------------------------------
 
 // bad.json entries brine accepts on purpose (name → why). Empty: every one is rejected.
