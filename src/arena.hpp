@@ -9,6 +9,16 @@
 
 namespace brine::detail {
 
+/// Memory for big arrays (an arena's large blocks; the unpickler's stack and memo). Below 2 MiB
+/// this is malloc/realloc/free. From 2 MiB on it is an anonymous mapping in whole 2 MiB units,
+/// advised MADV_HUGEPAGE before it is first touched and grown with mremap (pages are moved, not
+/// copied into fresh ones), so that filling it takes one page fault per 2 MiB instead of one per
+/// 4 KiB. Whether a block is mapped follows from its size: callers pass the size they asked for.
+/// Null on failure (the old block stays valid), like malloc/realloc.
+void* big_alloc(std::size_t bytes) noexcept;
+void* big_grow(void* p, std::size_t old_bytes, std::size_t new_bytes) noexcept;  // new >= old
+void big_free(void* p, std::size_t bytes) noexcept;
+
 class Arena {
  public:
   explicit Arena(std::uint64_t limit = ~std::uint64_t{0}) noexcept : limit_(limit) {}
@@ -64,9 +74,11 @@ class Arena {
   /// Allocations of at least this size get a block of their own (resizable without copying).
   static constexpr std::size_t large_threshold = 64 * 1024;
   struct Chunk;
+  struct Slab;
 
  private:
   void* alloc_slow(std::size_t n);
+  Chunk* slab_chunk(std::size_t bytes) noexcept;
   void* grow_bytes(void* p, std::size_t old_bytes, std::size_t new_bytes);
   [[noreturn]] void overflow(std::size_t n) const;
   void charge(std::uint64_t n);
@@ -75,6 +87,7 @@ class Arena {
   char* end_ = nullptr;
   Chunk* small_ = nullptr;  // chunks that bump allocations come from
   Chunk* large_ = nullptr;  // dedicated blocks for big arrays (doubly linked)
+  Slab* slab_ = nullptr;    // mappings the biggest chunks are carved from (newest first)
   std::uint64_t total_ = 0;
   std::uint64_t limit_;
   std::size_t next_chunk_ = 16 * 1024;

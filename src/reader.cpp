@@ -92,13 +92,13 @@ Codec codec_of(std::string_view name) {
 
 // The unpickler's stack and memo. std::vector<Value> cost a non-inlined call per push in the
 // opcode loop and, when growing, copied every element into freshly allocated pages; this grows
-// with realloc instead (Value is trivially copyable), which moves a large block by remapping its
-// pages, and keeps push_back() small enough to inline. New entries made by resize() are missing
-// values (Value() is all zero bits).
+// with big_grow instead (Value is trivially copyable; see arena.hpp: a big memo is remapped, not
+// copied, and faulted in 2 MiB pages), and keeps push_back() small enough to inline. New entries
+// made by resize() are missing values (Value() is all zero bits).
 class ValueVec {
  public:
   ValueVec() = default;
-  ~ValueVec() { std::free(p_); }
+  ~ValueVec() { big_free(p_, cap_ * sizeof(Value)); }
   ValueVec(const ValueVec&) = delete;
   ValueVec& operator=(const ValueVec&) = delete;
 
@@ -129,7 +129,7 @@ class ValueVec {
     std::size_t cap = cap_ < 16 ? 16 : cap_;
     while (cap < need) cap *= 2;
     if (cap > SIZE_MAX / sizeof(Value)) throw std::bad_alloc();
-    void* q = std::realloc(static_cast<void*>(p_), cap * sizeof(Value));
+    void* q = big_grow(static_cast<void*>(p_), cap_ * sizeof(Value), cap * sizeof(Value));
     if (!q) throw std::bad_alloc();
     p_ = static_cast<Value*>(q);
     cap_ = cap;
