@@ -1,5 +1,6 @@
 #include "graph.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -269,7 +270,24 @@ std::int64_t hash_value(const Value& root, HashMode mode) {
   }
 }
 
-std::uint64_t index_hash(const Value& v) { return static_cast<std::uint64_t>(hash_value(v, HashMode::fast)); }
+std::uint64_t index_hash(const Value& v) {
+  if (v.tag() == Tag::str)  // the usual key: leaf_hash's value, without the two dispatches
+    return fast_bytes_hash(Access::bytes(v), v.inline_length()) ^ 1;
+  return static_cast<std::uint64_t>(hash_value(v, HashMode::fast));
+}
+
+// Position of key in an indexed dict, or -1; h is index_hash(key).
+std::int64_t find_hashed(const DictNode* d, const Value& key, std::uint64_t h) {
+  std::uint64_t mask = d->index_mask;
+  std::uint64_t i = h & mask;
+  std::uint64_t perturb = h;
+  while (std::uint32_t pos = d->index[i]) {
+    if (key_equal(d->items[pos - 1].key, key)) return pos - 1;
+    perturb >>= 5;
+    i = (i * 5 + 1 + perturb) & mask;
+  }
+  return -1;
+}
 
 void index_insert(DictNode* d, std::uint64_t h, std::uint32_t pos) noexcept {
   std::uint64_t mask = d->index_mask;
@@ -416,16 +434,7 @@ std::int64_t dict_find(const DictNode* d, const Value& key) {
       if (key_equal(d->items[k].key, key)) return static_cast<std::int64_t>(k);
     return -1;
   }
-  std::uint64_t h = index_hash(key);
-  std::uint64_t mask = d->index_mask;
-  std::uint64_t i = h & mask;
-  std::uint64_t perturb = h;
-  while (std::uint32_t pos = d->index[i]) {
-    if (key_equal(d->items[pos - 1].key, key)) return pos - 1;
-    perturb >>= 5;
-    i = (i * 5 + 1 + perturb) & mask;
-  }
-  return -1;
+  return find_hashed(d, key, index_hash(key));
 }
 
 std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept {
@@ -447,6 +456,7 @@ std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept {
 }
 
 void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
+  std::uint64_t h = 0;  // index_hash(k), when the dict has an index: computed once, probe and insert
   if (!(d->h.flags & 1)) {
     if (k.tag() != Tag::str && !is_hashable(k)) throw_read(errc::type_error, "unhashable type: '" + python_type_name(k) + "'");
     // Fast path: the same key object as an existing key (common with memoized keys).
@@ -472,7 +482,8 @@ void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
       }
       if (at < 0 && d->size) at = dict_find(d, k);
     } else {
-      at = dict_find(d, k);
+      h = index_hash(k);
+      at = find_hashed(d, k, h);
     }
     if (at >= 0) {
       d->items[at].value = v;
@@ -492,9 +503,11 @@ void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
   if (!(d->h.flags & 1)) {
     if (d->index) {
       if (d->size * 3 > (d->index_mask + 1) * 2) rebuild_index(g, d, d->size * 2);
-      else index_insert(d, index_hash(k), static_cast<std::uint32_t>(d->size - 1));
+      else index_insert(d, h, static_cast<std::uint32_t>(d->size - 1));
     } else if (d->size > k_small_dict) {
-      rebuild_index(g, d, d->size * 2);
+      // Sized for the capacity already there (a SETITEMS batch reserves its items up front), so
+      // that filling the dict needs no further rebuild: each rebuild rehashes every key.
+      rebuild_index(g, d, std::max(d->size * 2, (d->cap * 3 + 3) / 4));
     }
   }
 }

@@ -318,6 +318,19 @@ class Unpickler {
   void build(Value& inst, const Value& state);
   void append_items(Value& target, const Value* items, std::size_t n, bool via_additems);
   void set_items(Value& target, const Value* items, std::size_t n);
+  // SETITEMS / DICT know how many items they add: make room once. dict_set alone grows the items
+  // array step by step, and each step that cannot extend in place copies it and leaves the old
+  // copy unused in the arena (a 33-key dict ended with 64 slots plus copies of 16 and 32). Only
+  // within Limits::max_container_len, so that dict_set still reports an over-long dict itself.
+  // Duplicate keys may leave part of the room unused.
+  void reserve_items(DictNode* d, std::size_t more) {
+    std::uint64_t want = d->size + more;
+    if (want <= d->cap) return;
+    if (d->cap && want < d->cap * 2) want = d->cap * 2;  // batch after batch: grow geometrically
+    if (want > g_.max_len) return;
+    d->items = g_.arena.grow(d->items, static_cast<std::size_t>(d->cap), static_cast<std::size_t>(want));
+    d->cap = want;
+  }
   Value persistent(const Value& pid);
   Value tuple_from(std::size_t mark) {
     Value t = make_tuple(g_, stack_.data() + mark, stack_.size() - mark);
@@ -819,6 +832,7 @@ void Unpickler::set_items(Value& target, const Value* items, std::size_t n) {
   switch (target.tag()) {
     case Tag::dict: {
       auto* d = Access::node<DictNode>(target);
+      reserve_items(d, n / 2);
       for (std::size_t i = 0; i < n; i += 2) dict_set(g_, d, items[i], items[i + 1]);
       return;
     }
