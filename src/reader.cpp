@@ -195,7 +195,24 @@ class Unpickler {
   }
 
   // ---- memo ----------------------------------------------------------------------------------
-  void memo_put(std::uint64_t idx) {
+  // The usual PUT (MEMOIZE, or BINPUT counting up: the next index, a value on the stack) and GET
+  // (a stored index) in line; everything else, errors included, in memo_put_slow/memo_get_slow.
+  [[gnu::always_inline]] void memo_put(std::uint64_t idx) {
+    if (idx == memo_.size() && idx <= opt_.limits.max_memo_index && stack_.size() > fence()) [[likely]] {
+      memo_.push_back(stack_.back());
+      ++memo_count_;
+      return;
+    }
+    memo_put_slow(idx);
+  }
+  [[gnu::always_inline]] void memo_get(std::uint64_t idx) {
+    if (idx < memo_.size() && memo_[idx].valid()) [[likely]] {
+      push(memo_[idx]);
+      return;
+    }
+    memo_get_slow(idx);
+  }
+  [[gnu::noinline]] void memo_put_slow(std::uint64_t idx) {
     if (idx > opt_.limits.max_memo_index)
       fail(errc::limit_exceeded, "memo index " + std::to_string(idx) + " exceeds the limit of " +
                                      std::to_string(opt_.limits.max_memo_index) +
@@ -225,7 +242,7 @@ class Unpickler {
     (void)it;
     if (inserted) ++memo_count_;
   }
-  void memo_get(std::uint64_t idx) {
+  [[gnu::noinline]] void memo_get_slow(std::uint64_t idx) {
     if (idx < memo_.size()) {
       if (memo_[idx].valid()) {
         push(memo_[idx]);
@@ -264,9 +281,12 @@ class Unpickler {
   }
 
   // ---- values ----------------------------------------------------------------------------------
-  // is_ascii for the short strs that dominate real pickles, in line: two overlapping loads.
+  // is_ascii for the short strs that dominate real pickles, in line: overlapping loads.
   static bool ascii_short(const std::uint8_t* p, std::size_t n) noexcept {
     if (n >= 8 && n <= 16) return ((load_u64(p) | load_u64(p + n - 8)) & 0x8080808080808080ull) == 0;
+    if (n > 16 && n <= 32)
+      return ((load_u64(p) | load_u64(p + 8) | load_u64(p + n - 16) | load_u64(p + n - 8)) &
+              0x8080808080808080ull) == 0;
     if (n >= 4 && n < 8) return ((load_u32(p) | load_u32(p + n - 4)) & 0x80808080u) == 0;
     return is_ascii(p, n);
   }
