@@ -90,6 +90,19 @@ Codec codec_of(std::string_view name) {
   return Codec::unknown;
 }
 
+// BININT1, BININT2, BININT, LONG1 -> 1, 2, 3, 4 (see Unpickler::run); other opcodes 0.
+struct IntOps {
+  std::uint8_t kind[256] = {};
+  constexpr IntOps() {
+    kind[static_cast<std::uint8_t>(Opcode::BININT1)] = 1;
+    kind[static_cast<std::uint8_t>(Opcode::BININT2)] = 2;
+    kind[static_cast<std::uint8_t>(Opcode::BININT)] = 3;
+    kind[static_cast<std::uint8_t>(Opcode::LONG1)] = 4;
+  }
+};
+constexpr IntOps k_int_ops;
+constexpr std::uint8_t k_int_width[5] = {0, 1, 2, 4, 0};  // LONG1: its length byte
+
 // The unpickler's stack and memo. std::vector<Value> cost a non-inlined call per push in the
 // opcode loop and, when growing, copied every element into freshly allocated pages; this grows
 // with big_grow instead (Value is trivially copyable; see arena.hpp: a big memo is remapped, not
@@ -973,6 +986,26 @@ Value Unpickler::run() {
       fail(errc::eof, "ran out of input (no STOP opcode)");
     }
     op_ = c;
+    // Ints of 1 to 8 bytes (BININT1, BININT2, BININT, LONG1) are decoded here without branching
+    // on which of the four it is: in a list of ints of mixed sizes the switch's indirect jump
+    // mispredicted on most items. Same values as their cases below (which take the rest: LONG1
+    // of 0 or more than 8 bytes, and the last bytes of the input).
+    if (unsigned kind = k_int_ops.kind[c]; kind && in_.available() >= 9) {
+      const std::uint8_t* p = in_.pos();
+      const unsigned long1 = kind >> 2;
+      const unsigned width = k_int_width[kind] + (p[0] & (0u - long1));
+      if (width - 1 < 8) {
+        const unsigned sh = 64 - 8 * width;
+        const std::uint64_t top = load_u64(p + long1) << sh;  // the value's bytes, at the top
+        const std::uint64_t u = top >> sh;                                          // BININT1/2
+        const auto s = static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> sh);  // signed
+        const std::uint64_t is_signed = 0 - static_cast<std::uint64_t>(kind >= 3);  // (a mask: no branch)
+        in_.take(long1 + width);
+        push(make_int(static_cast<std::int64_t>((s & is_signed) | (u & ~is_signed))));
+        seen_[c] = 1;
+        continue;
+      }
+    }
     switch (static_cast<O>(c)) {
       // ---- scalars ----
       case O::NONE: push(make_none()); break;
