@@ -2,6 +2,10 @@
 // imports or calls anything. Every opcode of protocols 0-5 is handled with CPython's semantics
 // (Modules/_pickle.c, as documented in ../shared/reference/cpython-pickle-spec.md); objects of
 // classes brine does not know become inert records.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -302,6 +306,19 @@ class Unpickler {
               0x8080808080808080ull) == 0;
     if (n >= 4 && n < 8) return ((load_u32(p) | load_u32(p + n - 4)) & 0x80808080u) == 0;
     return is_ascii(p, n);
+  }
+  // ascii_short without a branch on n, for n <= 32 when 32 bytes from p can be read: SHORT_BINUNICODE
+  // lengths vary from str to str, and the length-class branches mispredicted.
+  static bool ascii32(const std::uint8_t* p, std::size_t n) noexcept {
+#if defined(__SSE2__)
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+    const std::uint64_t high = static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(a))) |
+                               static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(b))) << 16;
+    return n <= 32 && (high & ((std::uint64_t{1} << (n & 63)) - 1)) == 0;
+#else
+    return n <= 32 && ascii_short(p, n);
+#endif
   }
   Value utf8_str(const std::uint8_t* p, std::size_t n) {
     std::size_t bad = ascii_short(p, n) ? static_cast<std::size_t>(-1) : find_invalid_utf8(p, n);
@@ -1040,7 +1057,11 @@ Value Unpickler::run() {
       // ---- text and bytes ----
       case O::SHORT_BINUNICODE: {
         std::size_t n = *in_.take(1);
-        push(utf8_str(in_.take(n), n));
+        const std::uint8_t* p = in_.take(n);
+        if (in_.available() + n >= 32 && ascii32(p, n))  // (32 readable bytes: the rest of the input)
+          push(make_str(g_, reinterpret_cast<const char*>(p), n, borrow_));
+        else
+          push(utf8_str(p, n));
         break;
       }
       case O::BINUNICODE: {
@@ -1431,6 +1452,15 @@ Value Unpickler::run() {
       }
     }
     seen_[c] = 1;  // opcode_protocol() is worked out from these at STOP
+    // MEMOIZE follows nearly every new object in protocols 4 and 5: run it here (as its case does)
+    // rather than through another indirect jump of the switch, which mispredicts on irregular data.
+    if (in_.available() && *in_.pos() == static_cast<std::uint8_t>(O::MEMOIZE)) {
+      op_offset_ = in_.offset();
+      op_ = static_cast<int>(O::MEMOIZE);
+      in_.take(1);
+      memo_put(memo_count_);
+      seen_[op_] = 1;
+    }
   }
 }
 
