@@ -214,58 +214,55 @@ std::int64_t leaf_hash(const Value& v, HashMode mode) {
   throw_read(errc::type_error, "unhashable type: '" + python_type_name(v) + "'");
 }
 
-// The distinct elements of a set/frozenset in insertion order. Unlike elements() (CPython's
-// iteration order, computed by finalize_set once the load is over) it is valid while the set is
-// still being built, e.g. when a frozenset is hashed as a dict key or set element during a load.
-// Hashing and equality of sets do not depend on the order.
-std::span<const Value> set_members(const Value& v) noexcept {
-  auto* n = Access::node<SetNode>(v);
-  return {n->items, static_cast<std::size_t>(n->size)};
+// frozenset_hash (Objects/setobject.c) of a set or frozenset, from the element hashes its table
+// already holds (as CPython does): O(size), whatever the elements are, and valid while the set is
+// still being built (unlike elements(), CPython's iteration order, made by finalize_set at STOP). Walking the elements
+// instead rehashed nested frozensets at every level, O(depth^2): a 10 KB pickle of 5000 nested
+// frozensets took 7 s. Used for both hash modes (equal sets give equal values either way).
+std::int64_t table_hash(const Value& v) noexcept {
+  const PySetTable* t = Access::node<SetNode>(v)->table;
+  const PySetSlot* slots = t->slots();
+  FrozensetHasher fh;
+  for (std::size_t i = 0, n = t->mask() + 1; i < n; ++i)
+    if (slots[i].item) fh.add(slots[i].hash);
+  return fh.finish();
 }
 
-// hash() of any hashable value; tuples and frozensets are walked without recursion.
+// hash() of any hashable value; nested tuples are walked without recursion, frozensets are
+// hashed from their tables.
 std::int64_t hash_value(const Value& root, HashMode mode) {
   Tag t = root.tag();
-  if (t != Tag::tuple && t != Tag::frozenset) return leaf_hash(root, mode);
+  if (t == Tag::frozenset) return table_hash(root);
+  if (t != Tag::tuple) return leaf_hash(root, mode);
   struct Frame {
     const Value* items;
     std::size_t n, i;
-    bool tuple;
     TupleHasher th;
-    FrozensetHasher fh;
   };
   std::vector<Frame> stack;
   auto push = [&](const Value& v) {
-    Frame f{};
-    f.tuple = v.tag() == Tag::tuple;
-    auto span = f.tuple ? v.elements() : set_members(v);
-    f.items = span.data();
-    f.n = span.size();
-    f.i = 0;
-    f.th = TupleHasher();
-    f.fh = FrozensetHasher();
-    stack.push_back(f);
+    auto span = v.elements();
+    stack.push_back(Frame{span.data(), span.size(), 0, TupleHasher()});
   };
   push(root);
   std::int64_t result = 0;
   for (;;) {
     Frame& f = stack.back();
     if (f.i == f.n) {
-      result = f.tuple ? f.th.finish() : f.fh.finish();
+      result = f.th.finish();
       stack.pop_back();
       if (stack.empty()) return result;
       Frame& parent = stack.back();
-      if (parent.tuple) parent.th.add(result); else parent.fh.add(result);
+      parent.th.add(result);
       ++parent.i;
       continue;
     }
     const Value& item = f.items[f.i];
-    if (item.tag() == Tag::tuple || item.tag() == Tag::frozenset) {
+    if (item.tag() == Tag::tuple) {
       push(item);  // invalidates f
       continue;
     }
-    std::int64_t h = leaf_hash(item, mode);
-    if (f.tuple) f.th.add(h); else f.fh.add(h);
+    f.th.add(item.tag() == Tag::frozenset ? table_hash(item) : leaf_hash(item, mode));
     ++f.i;
   }
 }
@@ -639,6 +636,57 @@ bool is_hashable(const Value& root) noexcept {
   return true;
 }
 
+namespace {
+// Frozensets nested in frozensets are compared recursively (each level looks its elements up in
+// the other set). CPython stops at its recursion limit (RecursionError: "maximum recursion depth
+// exceeded in comparison", at about 1000 levels); so does brine, instead of overflowing the stack
+// (two equal chains of 100000 nested frozensets as dict keys crashed).
+constexpr int k_max_compare_depth = 1000;
+thread_local int t_compare_depth = 0;
+struct CompareDepth {
+  CompareDepth() {
+    if (t_compare_depth >= k_max_compare_depth)
+      throw_read(errc::limit_exceeded, "maximum recursion depth exceeded in comparison (sets nested more than " +
+                                           std::to_string(k_max_compare_depth) + " deep)");
+    ++t_compare_depth;
+  }
+  ~CompareDepth() { --t_compare_depth; }
+  CompareDepth(const CompareDepth&) = delete;
+  CompareDepth& operator=(const CompareDepth&) = delete;
+};
+}  // namespace
+
+bool sets_equal(const Value& a, const Value& b) {
+  if (a.same(b)) return true;
+  auto* na = Access::node<SetNode>(a);
+  auto* nb = Access::node<SetNode>(b);
+  if (na->size != nb->size) return false;
+  if (table_hash(a) != table_hash(b)) return false;  // equal sets have equal element hashes
+  CompareDepth depth;
+  // set_issubset, as CPython: each element of a is looked up among b's elements of equal hash
+  // (O(n log n); comparing every pair was O(n^2): minutes for two equal 10^6-element keys).
+  std::vector<std::pair<std::int64_t, std::uint32_t>> hb;
+  hb.reserve(static_cast<std::size_t>(nb->size));
+  const PySetSlot* sb = nb->table->slots();
+  for (std::size_t i = 0, n = nb->table->mask() + 1; i < n; ++i)
+    if (sb[i].item) hb.emplace_back(sb[i].hash, sb[i].item - 1);
+  std::sort(hb.begin(), hb.end());
+  const PySetSlot* sa = na->table->slots();
+  for (std::size_t i = 0, n = na->table->mask() + 1; i < n; ++i) {
+    if (!sa[i].item) continue;
+    const Value& x = na->items[sa[i].item - 1];
+    auto it = std::lower_bound(hb.begin(), hb.end(), std::pair<std::int64_t, std::uint32_t>{sa[i].hash, 0});
+    bool found = false;
+    for (; it != hb.end() && it->first == sa[i].hash; ++it)
+      if (key_equal(x, nb->items[it->second])) {
+        found = true;
+        break;
+      }
+    if (!found) return false;
+  }
+  return true;
+}
+
 bool key_equal(const Value& a, const Value& b) {
   Tag ta = a.tag(), tb = b.tag();
   if (ta == tb) {
@@ -655,18 +703,8 @@ bool key_equal(const Value& a, const Value& b) {
         return true;
       case Tag::tuple:
         break;
-      case Tag::frozenset: {
-        if (a.same(b)) return true;
-        auto ea = set_members(a), eb = set_members(b);
-        if (ea.size() != eb.size()) return false;
-        for (const Value& x : ea) {
-          bool found = false;
-          for (const Value& y : eb)
-            if (key_equal(x, y)) { found = true; break; }
-          if (!found) return false;
-        }
-        return true;
-      }
+      case Tag::frozenset:
+        return sets_equal(a, b);
       case Tag::global: {
         if (a.same(b)) return true;
         auto* ga = Access::node<GlobalNode>(a);
@@ -707,17 +745,8 @@ bool key_equal(const Value& a, const Value& b) {
     return true;
   }
   if (is_numeric(ta) && is_numeric(tb)) return num_equal(a, b);
-  if ((ta == Tag::frozenset && tb == Tag::set) || (ta == Tag::set && tb == Tag::frozenset)) {
-    auto ea = set_members(a), eb = set_members(b);
-    if (ea.size() != eb.size()) return false;
-    for (const Value& x : ea) {
-      bool found = false;
-      for (const Value& y : eb)
-        if (key_equal(x, y)) { found = true; break; }
-      if (!found) return false;
-    }
-    return true;
-  }
+  if ((ta == Tag::frozenset && tb == Tag::set) || (ta == Tag::set && tb == Tag::frozenset))
+    return sets_equal(a, b);
   return false;
 }
 

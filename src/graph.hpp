@@ -56,6 +56,9 @@ std::int64_t py_hash(const Value& v);
 bool is_hashable(const Value& v) noexcept;
 // Python == for dict keys and set elements (NaN is never equal to anything).
 bool key_equal(const Value& a, const Value& b);
+// Python == between two sets/frozensets (any mix). Throws ReadFailure(limit_exceeded) when
+// frozensets nest more than 1000 deep, as CPython raises RecursionError.
+bool sets_equal(const Value& a, const Value& b);
 // Index of key in d, or -1.
 std::int64_t dict_find(const DictNode* d, const Value& key);
 std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept;

@@ -291,11 +291,10 @@ bool equal(const Value& a, const Value& b) {
       case Tag::set:
       case Tag::frozenset: {
         if ((ty != Tag::set && ty != Tag::frozenset) || x.size() != y.size()) return false;
-        for (const Value& e : x.elements()) {
-          bool found = false;
-          for (const Value& f : y.elements())
-            if (detail::key_equal(e, f)) { found = true; break; }
-          if (!found) return false;
+        try {
+          if (!detail::sets_equal(x, y)) return false;
+        } catch (...) {  // nested too deep to compare (CPython: RecursionError)
+          return false;
         }
         break;
       }

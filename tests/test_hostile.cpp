@@ -293,6 +293,59 @@ TEST(Hostile, LargeContainersAcrossArenaSizes) {
   for (const brine::Value& v : doc->root().elements()) EXPECT_GE(v.size(), 9000u);
 }
 
+// ---- nested and large frozensets ------------------------------------------------------------------
+// frozenset({frozenset({...})}) nested `depth` deep, protocol 4: "((((...\x91\x91\x91".
+std::string frozenset_chain(std::size_t depth) { return std::string(depth, '(') + std::string(depth, '\x91'); }
+
+TEST(Hostile, DeeplyNestedFrozensets) {
+  // One chain: hashing each level must not rehash the levels below (was O(depth^2): 7 s for 5000).
+  {
+    std::string p = "\x80\x04" + frozenset_chain(200000) + ".";
+    auto doc = brine::loads(p);
+    ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+    brine::ReprOptions ro;
+    ro.max_output = 1000;
+    std::string text;
+    EXPECT_EQ(brine::repr_append(text, doc->root(), ro), brine::ReprStatus::truncated);
+  }
+  // Two equal chains as dict keys: comparing them recursed once per level and overflowed the
+  // stack (100000 levels). CPython raises RecursionError beyond ~1000 levels; brine a typed error.
+  for (std::size_t depth : {std::size_t{500}, std::size_t{200000}}) {
+    std::string chain = frozenset_chain(depth);
+    std::string p = "\x80\x04}" + chain + "K\x01s" + chain + "K\x02s.";
+    auto doc = brine::loads(p);
+    if (depth <= 500) {
+      ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+      EXPECT_EQ(doc->root().size(), 1u);  // the keys are equal: {chain: 2}
+      EXPECT_EQ(doc->root().items()[0].value.get<int>().value_or(0), 2);
+    } else {
+      ASSERT_FALSE(doc.ok());
+      EXPECT_EQ(doc.error().code, brine::errc::limit_exceeded) << doc.error().to_string();
+    }
+  }
+  // Two equal frozensets of 200000 ints as keys: compared by hash lookups, not pair by pair.
+  {
+    std::string fs = "(";
+    for (std::int32_t j = 0; j < 200000; ++j) fs += binint(j);
+    fs += "\x91";
+    std::string p = "\x80\x04}" + fs + "K\x01s" + fs + "K\x02s.";
+    auto doc = brine::loads(p);
+    ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+    EXPECT_EQ(doc->root().size(), 1u);
+    // brine::equal on two such sets goes the same way.
+    auto list = brine::loads("\x80\x04](" + fs + fs + "e.");
+    ASSERT_TRUE(list.ok()) << list.error().to_string();
+    EXPECT_TRUE(brine::equal(list->root().elements()[0], list->root().elements()[1]));
+  }
+  // brine::equal on two equal chains nested too deep: false, not a crash or an exception.
+  {
+    std::string chain = frozenset_chain(200000);
+    auto list = brine::loads("\x80\x04](" + chain + chain + "e.");
+    ASSERT_TRUE(list.ok()) << list.error().to_string();
+    EXPECT_FALSE(brine::equal(list->root().elements()[0], list->root().elements()[1]));
+  }
+}
+
 // ---- CPython's malformed pickles ---------------------------------------------------------------
 
 // bad.json entries brine accepts on purpose (name → why). Empty: every one is rejected.
