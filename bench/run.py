@@ -392,7 +392,7 @@ def main():
         tmp.cleanup()
 
     print()
-    print_table(results, not args.no_memory)
+    print_table(results, not args.no_memory, args.min_time)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=1)
@@ -406,7 +406,7 @@ def fmt_ratio(x):
     return ('%.1f×' % x) if x < 1000 else ('%.3g×' % x)
 
 
-def print_table(results, with_mem):
+def print_table(results, with_mem, min_time=1.0):
     hdr = ('| payload | proto | size MB | CPython ms | brine loads ms | ratio | brine load_file ms | ratio '
            '| CPython gc-on ms | graph ok |')
     print(hdr)
@@ -433,11 +433,11 @@ def print_table(results, with_mem):
                 m['brine_input_plus_arena'] / 2**20, r['cpython']['faults'],
                 r['brine']['loads']['faults']))
     print()
-    print('Times: median per load over >= 1 s of samples, results freed outside the clock; CPython '
+    print('Times: median per load over >= %g s of samples, results freed outside the clock; CPython '
           'with gc disabled (as timeit) unless "gc-on". ratio = CPython / brine. Peak MB: growth of '
           'the peak RSS (VmHWM) of a fresh process from before reading the file to after the load, '
           'i.e. input bytes + result + transients, on both sides. Page faults/load: minor faults '
-          '(first touches of fresh memory) per timed load.')
+          '(first touches of fresh memory) per timed load.' % min_time)
 
 
 if __name__ == '__main__':
