@@ -213,6 +213,33 @@ TEST(Hostile, TruncatedSmallPicklesPassAllChecks) {
   }
 }
 
+// ---- big streams ----------------------------------------------------------------------------------
+// The fuzzers' inputs stay within the stream reader's first 64 KiB window; these cross it: every
+// valid pickle bigger than 4 KiB on its own, and all of them back to back (~0.5 MB), read from
+// memory and from a pipe (whole, and in pieces) must give the same documents (and disassembly).
+TEST(Hostile, BigStreamsAgreeWithMemory) {
+  std::string all;
+  for (const Valid& v : valid_pickles()) {
+    auto doc = brine::loads(v.data);
+    if (!doc || doc->end_offset() != v.data.size()) continue;  // latin1-only, or trailing bytes
+    all += v.data;
+    if (v.data.size() <= 4096) continue;
+    SCOPED_TRACE(v.name);
+    try {
+      brine_harness::check_reader_stream(u8(v.data), v.data.size());
+      brine_harness::check_dis(u8(v.data), v.data.size());  // disassemble_file on a pipe, too
+    } catch (const HarnessFailure& f) {
+      ADD_FAILURE() << f.what();
+    }
+  }
+  ASSERT_GT(all.size(), std::size_t{400000});
+  try {
+    brine_harness::check_reader_stream(u8(all), all.size());
+  } catch (const HarnessFailure& f) {
+    ADD_FAILURE() << f.what();
+  }
+}
+
 // ---- containers across the arena's chunk and large-block sizes ---------------------------------
 // The fuzzers' inputs (<= 4 KiB) cannot build containers of thousands of distinct items, so the
 // growth paths of the arena (bump extension, 64 KiB large blocks, realloc) are covered here:
