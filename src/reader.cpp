@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -214,8 +215,11 @@ class Unpickler {
   // ---- memo ----------------------------------------------------------------------------------
   // The usual PUT (MEMOIZE, or BINPUT counting up: the next index, a value on the stack) and GET
   // (a stored index) in line; everything else, errors included, in memo_put_slow/memo_get_slow.
+  // Invariant: an index is either in the dense array or in the sparse map, and every sparse
+  // index is >= memo_.size() (entries move into the dense array when it grows over them).
   [[gnu::always_inline]] void memo_put(std::uint64_t idx) {
-    if (idx == memo_.size() && idx <= opt_.limits.max_memo_index && stack_.size() > fence()) [[likely]] {
+    if (idx == memo_.size() && idx <= opt_.limits.max_memo_index && stack_.size() > fence() &&
+        sparse_memo_.empty()) [[likely]] {
       memo_.push_back(stack_.back());
       ++memo_count_;
       return;
@@ -241,8 +245,10 @@ class Unpickler {
       return;
     }
     if (idx == memo_.size()) {  // the usual case (MEMOIZE, or BINPUT counting up): append
-      memo_.push_back(v);
-      ++memo_count_;
+      Value copy = v;
+      grow_dense(memo_.size() + 1);
+      if (!memo_[idx].valid()) ++memo_count_;
+      memo_[idx] = copy;
       return;
     }
     // Dense storage grows with what the input has actually used (the entries stored, not the
@@ -250,14 +256,26 @@ class Unpickler {
     // pickle reached 2^31 entries, 32 GiB); far-away indices go to a map, so a lying index
     // allocates nothing big.
     if (idx <= memo_count_ * 2 + 4096) {
-      memo_.resize(static_cast<std::size_t>(idx) + 1);
-      memo_[idx] = v;
-      ++memo_count_;
+      Value copy = v;
+      grow_dense(static_cast<std::size_t>(idx) + 1);
+      if (!memo_[idx].valid()) ++memo_count_;
+      memo_[idx] = copy;
       return;
     }
     auto [it, inserted] = sparse_memo_.insert_or_assign(idx, v);
     (void)it;
     if (inserted) ++memo_count_;
+  }
+  // Resize the dense memo, moving sparse entries it now covers into it.
+  void grow_dense(std::size_t new_size) {
+    std::size_t old_size = memo_.size();
+    memo_.resize(new_size);
+    if (sparse_memo_.empty()) return;
+    auto it = sparse_memo_.lower_bound(old_size);
+    while (it != sparse_memo_.end() && it->first < new_size) {
+      memo_[it->first] = it->second;
+      it = sparse_memo_.erase(it);
+    }
   }
   [[gnu::noinline]] void memo_get_slow(std::uint64_t idx) {
     if (idx < memo_.size()) {
@@ -403,7 +421,7 @@ class Unpickler {
   ValueVec stack_;
   std::vector<std::size_t> marks_;
   ValueVec memo_;
-  std::unordered_map<std::uint64_t, Value> sparse_memo_;
+  std::map<std::uint64_t, Value> sparse_memo_;  // ordered: grow_dense takes a range out of it
   std::uint64_t memo_count_ = 0;
   std::vector<SetNode*> sets_;
   std::size_t next_buffer_ = 0;

@@ -480,6 +480,15 @@ TEST(Limits, HugeMemoIndex) {
   auto doc = load("\x80\x03X\x01\x00\x00\x00" "ar\xff\xff\xff\x7f" "0j\xff\xff\xff\x7f."sv);
   EXPECT_EQ(brine::repr(doc.root()), "'a'");
   EXPECT_LT(doc.bytes_allocated(), 1u << 20);
+  // A far index kept aside is still found after the dense memo has grown past it.
+  std::string edge = "\x80\x03\x88r\x10\x27\x00\x00"s;  // LONG_BINPUT 10000
+  for (std::uint32_t i = 0; i < 5001; ++i) {
+    edge += "K\x01r"s;
+    edge.append(reinterpret_cast<const char*>(&i), 4);
+    edge += "0";
+  }
+  edge += "\x88r\x04\x29\x00\x00" "00j\x10\x27\x00\x00."s;  // LONG_BINPUT 10500, LONG_BINGET 10000
+  EXPECT_EQ(brine::repr(load(edge).root()), "True");
   brine::ReadOptions o;
   o.limits.max_memo_index = 100;
   EXPECT_EQ(load_error("Np101\n."sv, o).code, brine::errc::limit_exceeded);
