@@ -300,6 +300,7 @@ void index_insert(DictNode* d, std::uint64_t h, std::uint32_t pos) noexcept {
 void rebuild_index(GraphCtx& g, DictNode* d, std::uint64_t want_items) {
   std::uint64_t size = 16;
   while (size < want_items * 2) size *= 2;
+  d->h.flags &= static_cast<std::uint8_t>(~k_dict_shared_index);  // the new index is its own
   d->index = g.arena.array<std::uint32_t>(size);
   std::memset(d->index, 0, size * sizeof(std::uint32_t));
   d->index_mask = size - 1;
@@ -419,7 +420,7 @@ void list_extend(GraphCtx& g, SeqNode* l, const Value* items, std::size_t n) {
 DictNode* new_dict_node(GraphCtx& g, bool keep_duplicates) {
   auto* d = g.arena.make<DictNode>();
   d->h.tag = Tag::dict;
-  d->h.flags = keep_duplicates ? 1 : 0;
+  d->h.flags = keep_duplicates ? k_dict_keep_duplicates : 0;
   return d;
 }
 
@@ -452,9 +453,33 @@ std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept {
   return -1;
 }
 
+bool dict_fill_like(GraphCtx& g, DictNode* d, DictNode* shape, const Value* kv, std::size_t pairs) {
+  if (d->size || (d->h.flags & k_dict_keep_duplicates) || shape->size != pairs || pairs < 2 ||
+      (shape->h.flags & k_dict_keep_duplicates))
+    return false;
+  // The same key objects, in the same order: then they are distinct (they are in `shape`).
+  for (std::size_t i = 0; i < pairs; ++i)
+    if (!kv[2 * i].same(shape->items[i].key)) return false;
+  if (pairs > d->cap) {
+    check_len(g, pairs);
+    d->items = g.arena.grow(d->items, static_cast<std::size_t>(d->cap), pairs);
+    d->cap = pairs;
+  }
+  std::memcpy(static_cast<void*>(d->items), kv, pairs * sizeof(DictItem));  // (key, value) pairs
+  d->size = pairs;
+  if (shape->index) {
+    // Same keys at the same positions: the same index. Shared until either dict changes it.
+    d->index = shape->index;
+    d->index_mask = shape->index_mask;
+    d->h.flags |= k_dict_shared_index;
+    shape->h.flags |= k_dict_shared_index;
+  }
+  return true;
+}
+
 void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
   std::uint64_t h = 0;  // index_hash(k), when the dict has an index: computed once, probe and insert
-  if (!(d->h.flags & 1)) {
+  if (!(d->h.flags & k_dict_keep_duplicates)) {
     if (k.tag() != Tag::str && !is_hashable(k)) throw_read(errc::type_error, "unhashable type: '" + python_type_name(k) + "'");
     // Fast path: the same key object as an existing key (common with memoized keys).
     std::int64_t at = -1;
@@ -497,9 +522,10 @@ void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v) {
   }
   d->items[d->size] = DictItem{k, v};
   ++d->size;
-  if (!(d->h.flags & 1)) {
+  if (!(d->h.flags & k_dict_keep_duplicates)) {
     if (d->index) {
       if (d->size * 3 > (d->index_mask + 1) * 2) rebuild_index(g, d, d->size * 2);
+      else if (d->h.flags & k_dict_shared_index) rebuild_index(g, d, (d->index_mask + 1) / 2);  // copy on write
       else index_insert(d, h, static_cast<std::uint32_t>(d->size - 1));
     } else if (d->size > k_small_dict) {
       // Sized for the capacity already there (a SETITEMS batch reserves its items up front), so

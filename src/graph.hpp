@@ -44,6 +44,15 @@ DictNode* new_dict_node(GraphCtx& g, bool keep_duplicates);
 // d[k] = v with Python semantics (an equal key keeps its position and takes the new value).
 // Throws ReadFailure(type_error) for unhashable keys.
 void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v);
+// DictNode flags.
+inline constexpr std::uint8_t k_dict_keep_duplicates = 1;  // items set on an unknown class's object
+inline constexpr std::uint8_t k_dict_shared_index = 2;     // `index` also belongs to another dict
+// Fills the empty dict `d` with `pairs` (key, value) pairs laid out as kv[0], kv[1], ... if the
+// keys are the very same objects, in the same order, as the keys of `shape`: no hashing and no
+// duplicate checks are needed, and `d` shares `shape`'s index (copied on the first write). Returns
+// false (and changes nothing) otherwise. Record-like pickles (a list of dicts with the same
+// memoized keys) take this path for every dict after the first.
+bool dict_fill_like(GraphCtx& g, DictNode* d, DictNode* shape, const Value* kv, std::size_t pairs);
 Value make_set(GraphCtx& g, bool frozen);
 void set_add(GraphCtx& g, SetNode* s, const Value& item);
 // Recomputes `order` (CPython iteration order) after additions.

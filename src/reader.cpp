@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -421,7 +422,8 @@ class Unpickler {
   ValueVec stack_;
   std::vector<std::size_t> marks_;
   ValueVec memo_;
-  std::map<std::uint64_t, Value> sparse_memo_;  // ordered: grow_dense takes a range out of it
+  std::map<std::uint64_t, Value> sparse_memo_;
+  std::array<DictNode*, 64> shapes_{};  // recent dicts, by first key and size (dict_fill_like)  // ordered: grow_dense takes a range out of it
   std::uint64_t memo_count_ = 0;
   std::vector<SetNode*> sets_;
   std::size_t next_buffer_ = 0;
@@ -900,8 +902,19 @@ void Unpickler::set_items(Value& target, const Value* items, std::size_t n) {
   switch (target.tag()) {
     case Tag::dict: {
       auto* d = Access::node<DictNode>(target);
-      reserve_items(d, n / 2);
+      // A batch filling an empty dict: try the shape of the last dict that started with the same
+      // key object and had as many items (see dict_fill_like).
+      std::size_t pairs = n / 2;
+      DictNode** slot = nullptr;
+      if (d->size == 0 && pairs >= 2) {
+        std::size_t h = (reinterpret_cast<std::uintptr_t>(Access::identity(items[0])) >> 4) ^
+                        static_cast<std::size_t>(items[0].inline_length()) ^ (pairs * 0x9E3779B9u);
+        slot = &shapes_[h % shapes_.size()];
+        if (*slot && dict_fill_like(g_, d, *slot, items, pairs)) return;
+      }
+      reserve_items(d, pairs);
       for (std::size_t i = 0; i < n; i += 2) dict_set(g_, d, items[i], items[i + 1]);
+      if (slot && d->size == pairs) *slot = d;
       return;
     }
     case Tag::object: {

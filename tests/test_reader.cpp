@@ -298,6 +298,36 @@ TEST(Reader, DictSemantics) {
   EXPECT_EQ(doc.root().find(brine::Builder(doc).integer(8)).as<int>(), 1);
 }
 
+TEST(Reader, DictsWithTheSameKeysShareTheirIndex) {
+  // Two dicts of 10 items built from the same memoized keys; then the second gets more items and
+  // an update: copy-on-write must keep the first one intact.
+  std::string p = "\x80\x04]\x94(}\x94("s;
+  for (int i = 0; i < 10; ++i) {
+    p += "\x8c\x02k"s;
+    p.push_back(static_cast<char>('0' + i));
+    p += "\x94K"s;
+    p.push_back(static_cast<char>(i));
+  }
+  p += "u}\x94("s;
+  for (int i = 0; i < 10; ++i) {
+    p += "h"s;
+    p.push_back(static_cast<char>(2 + i));
+    p += "K"s;
+    p.push_back(static_cast<char>(100 + i));
+  }
+  p += "u\x8c\x03new\x94K\x07sh\x02K\x63s" "e."s;  // d2['new'] = 7; d2['k0'] = 99
+  auto doc = load(p);
+  brine::Value d1 = doc.root()[0], d2 = doc.root()[1];
+  EXPECT_EQ(d1.size(), 10u);
+  EXPECT_EQ(d2.size(), 11u);
+  EXPECT_FALSE(d1.find("new").valid());
+  EXPECT_EQ(d2["new"].as<int>(), 7);
+  EXPECT_EQ(d2["k0"].as<int>(), 99);
+  EXPECT_EQ(d1["k0"].as<int>(), 0);
+  EXPECT_EQ(d2["k9"].as<int>(), 109);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(d1[std::string("k") + char('0' + i)].as<int>(), i);
+}
+
 TEST(Reader, SetOrderIsCpythons) {
   EXPECT_EQ(show("\x8f(K\x03Kd\x8a\x01\xffK\x05K\x09\x90."sv), "{3, 100, 5, 9, -1}");
   EXPECT_EQ(show("(K\x01K\x01" "F1.0\nI01\n\x91."sv), "frozenset({1})");
