@@ -85,6 +85,9 @@ class Cursor {
     return base_off_ + static_cast<std::uint64_t>(q - base_);
   }
   const std::uint8_t* pos() const noexcept { return p_; }
+  const std::uint8_t* end() const noexcept { return end_; }
+  // For the unpickler's fast loop, which reads [pos(), end()) directly: where it stopped.
+  void set_pos(const std::uint8_t* p) noexcept { p_ = p; }
   std::size_t available() const noexcept { return static_cast<std::size_t>(end_ - p_); }
   bool borrowable() const noexcept { return !in_.is_stream() && in_.borrowable; }
   bool complete() const noexcept { return !in_.is_stream(); }

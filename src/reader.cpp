@@ -122,8 +122,11 @@ class ValueVec {
   ValueVec& operator=(const ValueVec&) = delete;
 
   std::size_t size() const noexcept { return n_; }
+  std::size_t capacity() const noexcept { return cap_; }
   bool empty() const noexcept { return n_ == 0; }
   Value* data() noexcept { return p_; }
+  // For the fast loop, which writes entries below capacity() directly.
+  void set_size(std::size_t n) noexcept { n_ = n; }
   Value& operator[](std::size_t i) noexcept { return p_[i]; }
   Value& back() noexcept { return p_[n_ - 1]; }
   void pop_back() noexcept { --n_; }
@@ -171,6 +174,7 @@ class Unpickler {
   }
 
   Value run();
+  void fast_loop();
 
   int opcode() const noexcept { return op_; }
   std::uint64_t opcode_offset() const noexcept { return op_offset_; }
@@ -1024,9 +1028,177 @@ void Unpickler::op_string() {
 
 // ---- the machine -------------------------------------------------------------------------------
 
+// The opcodes of typical data (ints, floats, short strs and bytes, memo puts and gets, empty
+// containers, MARK, APPENDS/SETITEMS into lists and dicts, small tuples, FRAME) executed with the
+// input position, stack top and fence in locals, for complete inputs whose str/bytes values can
+// point into the input. Any opcode or case not handled here — other opcodes, the last bytes of the
+// input, non-ASCII text, a full stack or memo, anything unusual — ends the loop with the state
+// written back, and run()'s switch executes that opcode with every check. What the fast loop does
+// is exactly what the switch would do; it only takes the cases where no check can fail.
+void Unpickler::fast_loop() {
+  using O = Opcode;
+  const std::uint8_t* p = in_.pos();
+  const std::uint8_t* const end = in_.end();
+  Value* const base = stack_.data();
+  Value* sp = base + stack_.size();
+  Value* const slim = base + stack_.capacity();
+  std::size_t fence = marks_.empty() ? 0 : marks_.back();
+  const bool memo_plain = sparse_memo_.empty();
+  const std::uint64_t max_memo = opt_.limits.max_memo_index;
+  const std::uint64_t max_depth = opt_.limits.max_depth;
+  // Calls that can fail need the opcode's position for the error (run() sets it otherwise).
+  auto at = [&](const std::uint8_t* q) {
+    op_offset_ = in_.offset_of(q);
+    op_ = *q;
+  };
+  auto sync = [&] {
+    in_.set_pos(p);
+    stack_.set_size(static_cast<std::size_t>(sp - base));
+  };
+  for (;;) {
+    // Every case below reads at most 9 fixed bytes, or checks its payload against `end`; 40
+    // bytes of slack also cover the 32-byte ASCII test of short strs.
+    if (end - p < 48 || sp + 3 > slim) break;
+    const unsigned c = *p;
+    switch (static_cast<O>(c)) {
+      case O::BININT1:
+      case O::BININT2:
+      case O::BININT:
+      case O::LONG1: {  // branch-free decode, as in run()
+        const unsigned kind = k_int_ops.kind[c];
+        const unsigned long1 = kind >> 2;
+        const unsigned width = k_int_width[kind] + (p[1] & (0u - long1));
+        if (width - 1 >= 8) goto out;  // LONG1 of 0 or > 8 bytes
+        const unsigned sh = 64 - 8 * width;
+        const std::uint64_t top = load_u64(p + 1 + long1) << sh;
+        const std::uint64_t u = top >> sh;
+        const auto sv = static_cast<std::uint64_t>(static_cast<std::int64_t>(top) >> sh);
+        const std::uint64_t is_signed = 0 - static_cast<std::uint64_t>(kind >= 3);
+        *sp++ = make_int(static_cast<std::int64_t>((sv & is_signed) | (u & ~is_signed)));
+        p += 1 + long1 + width;
+        break;
+      }
+      case O::BINFLOAT: {
+        std::uint64_t bits = __builtin_bswap64(load_u64(p + 1));
+        double d;
+        std::memcpy(&d, &bits, 8);
+        *sp++ = make_float(d);
+        p += 9;
+        break;
+      }
+      case O::NONE: *sp++ = make_none(); p += 1; break;
+      case O::NEWTRUE: *sp++ = make_bool(true); p += 1; break;
+      case O::NEWFALSE: *sp++ = make_bool(false); p += 1; break;
+      case O::EMPTY_TUPLE: *sp++ = empty_tuple(); p += 1; break;
+      case O::SHORT_BINUNICODE: {
+        const std::size_t n = p[1];
+        if (static_cast<std::size_t>(end - p) < 2 + n + 32 || !ascii32(p + 2, n)) goto out;
+        *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 2), n, true);
+        p += 2 + n;
+        break;
+      }
+      case O::BINUNICODE: {
+        const std::uint64_t n = load_u32(p + 1);
+        if (static_cast<std::uint64_t>(end - p) < 5 + n || !ascii_short(p + 5, static_cast<std::size_t>(n))) goto out;
+        *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 5), static_cast<std::size_t>(n), true);
+        p += 5 + n;
+        break;
+      }
+      case O::SHORT_BINBYTES: {
+        const std::size_t n = p[1];
+        if (static_cast<std::size_t>(end - p) < 2 + n) goto out;
+        *sp++ = make_bytes(g_, p + 2, n, true);
+        p += 2 + n;
+        break;
+      }
+      case O::MEMOIZE:
+      case O::BINPUT: {
+        const std::uint64_t idx = c == static_cast<unsigned>(O::MEMOIZE) ? memo_count_ : p[1];
+        if (idx != memo_.size() || !memo_plain || idx > max_memo || sp == base + fence ||
+            memo_.size() == memo_.capacity())
+          goto out;
+        memo_.push_back(sp[-1]);
+        ++memo_count_;
+        p += c == static_cast<unsigned>(O::MEMOIZE) ? 1 : 2;
+        break;
+      }
+      case O::BINGET:
+      case O::LONG_BINGET: {
+        const bool long_form = c == static_cast<unsigned>(O::LONG_BINGET);
+        const std::uint64_t idx = long_form ? load_u32(p + 1) : p[1];
+        if (idx >= memo_.size() || !memo_[idx].valid()) goto out;
+        *sp++ = memo_[idx];
+        p += long_form ? 5 : 2;
+        break;
+      }
+      case O::MARK:
+        if (max_depth && marks_.size() >= max_depth) goto out;
+        fence = static_cast<std::size_t>(sp - base);
+        marks_.push_back(fence);
+        p += 1;
+        break;
+      case O::EMPTY_LIST:
+        at(p);
+        *sp++ = make_list(g_, nullptr, 0);
+        p += 1;
+        break;
+      case O::EMPTY_DICT:
+        at(p);
+        *sp++ = make_dict(g_);
+        p += 1;
+        break;
+      case O::TUPLE1:
+      case O::TUPLE2:
+      case O::TUPLE3: {
+        const std::size_t n = c - static_cast<unsigned>(O::TUPLE1) + 1;
+        if (static_cast<std::size_t>(sp - base) < fence + n) goto out;
+        at(p);
+        Value t = make_tuple(g_, sp - n, n);
+        sp -= n;
+        *sp++ = t;
+        p += 1;
+        break;
+      }
+      case O::APPENDS:
+      case O::SETITEMS: {
+        // The container just below the top MARK, which must be above the previous mark.
+        if (marks_.empty()) goto out;
+        const std::size_t m = marks_.back();
+        const std::size_t prev = marks_.size() > 1 ? marks_[marks_.size() - 2] : 0;
+        const bool appends = c == static_cast<unsigned>(O::APPENDS);
+        if (m == 0 || m <= prev || base[m - 1].tag() != (appends ? Tag::list : Tag::dict)) goto out;
+        const std::size_t n = static_cast<std::size_t>(sp - base) - m;
+        if (!appends && (n & 1)) goto out;
+        at(p);
+        sync();  // set_items may read the stack through stack_
+        if (appends) list_extend(g_, Access::node<SeqNode>(base[m - 1]), base + m, n);
+        else set_items(base[m - 1], base + m, n);
+        marks_.pop_back();
+        fence = prev;
+        sp = base + m;
+        p += 1;
+        break;
+      }
+      case O::FRAME: {
+        const std::uint64_t n = load_u64(p + 1);
+        if (n > static_cast<std::uint64_t>(end - p) - 9) goto out;
+        p += 9;
+        break;
+      }
+      default:
+        goto out;
+    }
+    seen_[c] = 1;
+  }
+out:
+  sync();
+}
+
 Value Unpickler::run() {
   using O = Opcode;
+  const bool fast = in_.complete() && borrow_;
   for (;;) {
+    if (fast) fast_loop();
     op_offset_ = in_.offset();
     int c = in_.next_byte();
     if (c < 0) {
