@@ -349,7 +349,7 @@ Value make_complex(GraphCtx& g, double re, double im) {
   return Access::make_ptr(Tag::complex, 0, c);
 }
 
-Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
+Value make_str_general(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
   if (n <= 2) {
     if (n == 0) return Access::make_ptr(Tag::str, 0, k_empty_str);
     auto b0 = static_cast<unsigned char>(p[0]);

@@ -30,7 +30,11 @@ Value make_complex(GraphCtx& g, double re, double im);
 // str from valid UTF-8. `borrow`: p stays valid for the document's life (else copied).
 // Empty strings and one-character strings below U+0100 are CPython singletons: they get the
 // same identity wherever they occur (matters for memoization when writing).
-Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow);
+Value make_str_general(GraphCtx& g, const char* p, std::size_t n, bool borrow);
+inline Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
+  if (n > 2 && borrow && n <= max_inline_length) [[likely]] return Access::make_ptr(Tag::str, n, p);
+  return make_str_general(g, p, n, borrow);
+}
 Value make_bytes(GraphCtx& g, const std::uint8_t* p, std::size_t n, bool borrow);
 Value make_bytearray(GraphCtx& g, const std::uint8_t* p, std::size_t n);
 

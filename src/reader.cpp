@@ -114,10 +114,46 @@ constexpr std::uint8_t k_int_width[5] = {0, 1, 2, 4, 0};  // LONG1: its length b
 // with big_grow instead (Value is trivially copyable; see arena.hpp: a big memo is remapped, not
 // copied, and faulted in 2 MiB pages), and keeps push_back() small enough to inline. New entries
 // made by resize() are missing values (Value() is all zero bits).
+// Each thread keeps the buffers of its last unpickler's stack and memo for the next one: their
+// pages are then already there, instead of being faulted in and zeroed by the kernel again for
+// every load (for a list of 200k strs that was a quarter of the time). Bounded: a buffer over
+// k_keep_bytes is freed as usual.
+struct SpareBuffers {
+  static constexpr std::size_t k_keep_bytes = std::size_t{64} << 20;
+  Value* p[2] = {};
+  std::size_t cap[2] = {};
+  ~SpareBuffers() {
+    for (int i = 0; i < 2; ++i) big_free(p[i], cap[i] * sizeof(Value));
+  }
+};
+thread_local SpareBuffers t_spare;
+
 class ValueVec {
  public:
   ValueVec() = default;
-  ~ValueVec() { big_free(p_, cap_ * sizeof(Value)); }
+  ~ValueVec() {
+    if (p_ && cap_ * sizeof(Value) <= SpareBuffers::k_keep_bytes) {
+      // keep it, replacing the smaller of the two spares
+      int i = t_spare.cap[0] <= t_spare.cap[1] ? 0 : 1;
+      if (t_spare.cap[i] < cap_) {
+        big_free(t_spare.p[i], t_spare.cap[i] * sizeof(Value));
+        t_spare.p[i] = p_;
+        t_spare.cap[i] = cap_;
+        return;
+      }
+    }
+    big_free(p_, cap_ * sizeof(Value));
+  }
+  // Start from a spare buffer of this thread if there is one.
+  void adopt_spare() noexcept {
+    if (p_) return;
+    int i = t_spare.cap[0] >= t_spare.cap[1] ? 0 : 1;
+    if (!t_spare.p[i]) return;
+    p_ = t_spare.p[i];
+    cap_ = t_spare.cap[i];
+    t_spare.p[i] = nullptr;
+    t_spare.cap[i] = 0;
+  }
   ValueVec(const ValueVec&) = delete;
   ValueVec& operator=(const ValueVec&) = delete;
 
@@ -169,6 +205,8 @@ class Unpickler {
   Unpickler(Cursor& in, const ReadOptions& opt, DocumentState& doc)
       : in_(in), opt_(opt), doc_(doc), g_{doc.arena, opt.limits.max_container_len, doc.next_serial} {
     borrow_ = in.borrowable();
+    memo_.adopt_spare();   // the bigger spare: memos outgrow stacks
+    stack_.adopt_spare();
     stack_.reserve(64);
     memo_.reserve(64);
   }
@@ -1043,17 +1081,33 @@ void Unpickler::fast_loop() {
   Value* sp = base + stack_.size();
   Value* const slim = base + stack_.capacity();
   std::size_t fence = marks_.empty() ? 0 : marks_.back();
-  const bool memo_plain = sparse_memo_.empty();
-  const std::uint64_t max_memo = opt_.limits.max_memo_index;
   const std::uint64_t max_depth = opt_.limits.max_depth;
+  // The memo, appended to in place while it is dense (MEMOIZE's index is then its size) and below
+  // both its capacity and Limits::max_memo_index.
+  Value* const mbase = memo_.data();
+  Value* mp = mbase + memo_.size();
+  const bool memo_append = sparse_memo_.empty() && memo_count_ == memo_.size();
+  Value* const mlim = mbase + std::min<std::uint64_t>(memo_.capacity(), opt_.limits.max_memo_index + 1);
   // Calls that can fail need the opcode's position for the error (run() sets it otherwise).
   auto at = [&](const std::uint8_t* q) {
     op_offset_ = in_.offset_of(q);
     op_ = *q;
   };
+  // Protocols 4 and 5 memoize every new str, bytes and container right away: take that MEMOIZE
+  // with the value, without another trip through the switch (same checks as its case below).
+  auto memoize_next = [&] {
+    if (p < end && *p == static_cast<std::uint8_t>(O::MEMOIZE) && memo_append && mp != mlim) {
+      *mp++ = sp[-1];
+      ++p;
+      seen_[static_cast<std::uint8_t>(O::MEMOIZE)] = 1;
+    }
+  };
   auto sync = [&] {
     in_.set_pos(p);
     stack_.set_size(static_cast<std::size_t>(sp - base));
+    const auto added = static_cast<std::size_t>(mp - mbase) - memo_.size();
+    memo_.set_size(static_cast<std::size_t>(mp - mbase));
+    memo_count_ += added;
   };
   for (;;) {
     // Every case below reads at most 9 fixed bytes, or checks its payload against `end`; 40
@@ -1095,6 +1149,7 @@ void Unpickler::fast_loop() {
         if (static_cast<std::size_t>(end - p) < 2 + n + 32 || !ascii32(p + 2, n)) goto out;
         *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 2), n, true);
         p += 2 + n;
+        memoize_next();
         break;
       }
       case O::BINUNICODE: {
@@ -1102,6 +1157,7 @@ void Unpickler::fast_loop() {
         if (static_cast<std::uint64_t>(end - p) < 5 + n || !ascii_short(p + 5, static_cast<std::size_t>(n))) goto out;
         *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 5), static_cast<std::size_t>(n), true);
         p += 5 + n;
+        memoize_next();
         break;
       }
       case O::SHORT_BINBYTES: {
@@ -1109,25 +1165,26 @@ void Unpickler::fast_loop() {
         if (static_cast<std::size_t>(end - p) < 2 + n) goto out;
         *sp++ = make_bytes(g_, p + 2, n, true);
         p += 2 + n;
+        memoize_next();
         break;
       }
       case O::MEMOIZE:
-      case O::BINPUT: {
-        const std::uint64_t idx = c == static_cast<unsigned>(O::MEMOIZE) ? memo_count_ : p[1];
-        if (idx != memo_.size() || !memo_plain || idx > max_memo || sp == base + fence ||
-            memo_.size() == memo_.capacity())
-          goto out;
-        memo_.push_back(sp[-1]);
-        ++memo_count_;
-        p += c == static_cast<unsigned>(O::MEMOIZE) ? 1 : 2;
+        if (!memo_append || mp == mlim || sp == base + fence) goto out;
+        *mp++ = sp[-1];
+        p += 1;
         break;
-      }
+      case O::BINPUT:
+        if (!memo_append || mp == mlim || sp == base + fence || p[1] != static_cast<std::size_t>(mp - mbase))
+          goto out;
+        *mp++ = sp[-1];
+        p += 2;
+        break;
       case O::BINGET:
       case O::LONG_BINGET: {
         const bool long_form = c == static_cast<unsigned>(O::LONG_BINGET);
         const std::uint64_t idx = long_form ? load_u32(p + 1) : p[1];
-        if (idx >= memo_.size() || !memo_[idx].valid()) goto out;
-        *sp++ = memo_[idx];
+        if (idx >= static_cast<std::uint64_t>(mp - mbase) || !mbase[idx].valid()) goto out;
+        *sp++ = mbase[idx];
         p += long_form ? 5 : 2;
         break;
       }
@@ -1141,11 +1198,13 @@ void Unpickler::fast_loop() {
         at(p);
         *sp++ = make_list(g_, nullptr, 0);
         p += 1;
+        memoize_next();
         break;
       case O::EMPTY_DICT:
         at(p);
         *sp++ = make_dict(g_);
         p += 1;
+        memoize_next();
         break;
       case O::TUPLE1:
       case O::TUPLE2:
@@ -1157,6 +1216,7 @@ void Unpickler::fast_loop() {
         sp -= n;
         *sp++ = t;
         p += 1;
+        memoize_next();
         break;
       }
       case O::APPENDS:
