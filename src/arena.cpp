@@ -108,6 +108,29 @@ void cached_free(void* b, std::size_t bytes) noexcept {
   std::free(b);
 }
 
+// Likewise the biggest mapped large block of the last document (a big list's items, typically),
+// up to k_keep: a document that needs a block at least that big later takes it over, pages and all.
+struct SpareBlock {
+  static constexpr std::size_t k_keep = std::size_t{256} << 20;
+  Arena::Chunk* chunk = nullptr;
+  std::size_t bytes = 0;  // header included
+  ~SpareBlock() {
+    if (chunk) big_free(chunk, bytes);
+  }
+};
+thread_local SpareBlock t_spare_block;
+
+// Each thread keeps the first slab of its last document for the next one, so that a document of
+// a few MiB does not have the kernel fault in and zero its pages again at every load. At most one
+// slab (k_first_slab bytes of address space, resident only as far as it was used) per thread.
+struct SpareSlab {
+  char* base = nullptr;
+  ~SpareSlab() {
+    if (base) ::munmap(base, k_first_slab);
+  }
+};
+thread_local SpareSlab t_spare_slab;
+
 [[noreturn]] void throw_limit(std::uint64_t want, std::uint64_t have, std::uint64_t limit) {
   Error e;
   e.code = errc::limit_exceeded;
@@ -162,13 +185,26 @@ Arena::~Arena() {
   }
   for (Chunk* c = large_; c;) {
     Chunk* p = c->prev;
-    big_free(c, sizeof(Chunk) + c->size);
+    std::size_t bytes = sizeof(Chunk) + c->size;
+    if (is_mapped(bytes) && bytes <= SpareBlock::k_keep && bytes > t_spare_block.bytes) {
+      if (t_spare_block.chunk) big_free(t_spare_block.chunk, t_spare_block.bytes);
+      t_spare_block.chunk = c;
+      t_spare_block.bytes = bytes;
+    } else {
+      big_free(c, bytes);
+    }
     c = p;
   }
   for (Slab* s = slab_; s;) {
     Slab* p = s->prev;
-    ::munmap(s->base, s->size);
-    std::free(s);
+    if (!s->prev && s->size == k_first_slab && !t_spare_slab.base) {
+      // The first slab stays with this thread for the next document (see SpareSlab).
+      t_spare_slab.base = s->base;
+      std::free(s);
+    } else {
+      ::munmap(s->base, s->size);
+      std::free(s);
+    }
     s = p;
   }
 }
@@ -179,7 +215,13 @@ Arena::Chunk* Arena::slab_chunk(std::size_t bytes) noexcept {
   if (!slab_ || slab_->size - slab_->used < bytes) {
     std::size_t size = slab_ ? std::min(slab_->size * 2, k_max_slab) : k_first_slab;
     while (size < bytes) size *= 2;
-    void* m = map_huge(size);
+    void* m = nullptr;
+    if (!slab_ && size == k_first_slab && t_spare_slab.base) {  // pages already faulted in
+      m = t_spare_slab.base;
+      t_spare_slab.base = nullptr;
+    } else {
+      m = map_huge(size);
+    }
     if (!m) return nullptr;
     auto* s = static_cast<Slab*>(std::malloc(sizeof(Slab)));
     if (!s) {
@@ -204,15 +246,29 @@ void Arena::charge(std::uint64_t n) {
 
 void Arena::overflow(std::size_t n) const { throw_limit(n, total_, limit_); }
 
+// This thread's spare large block, if it is mapped and holds at least `bytes` (header included);
+// its `size` is then its whole capacity.
+Arena::Chunk* Arena::take_spare_block(std::size_t bytes) noexcept {
+  if (!t_spare_block.chunk || t_spare_block.bytes < bytes || !is_mapped(bytes)) return nullptr;
+  Chunk* c = t_spare_block.chunk;
+  c->size = t_spare_block.bytes - sizeof(Chunk);
+  t_spare_block.chunk = nullptr;
+  t_spare_block.bytes = 0;
+  return c;
+}
+
 void* Arena::alloc_slow(std::size_t n) {
   if (n >= k_large_threshold) {
     charge(sizeof(Chunk) + n);
-    auto* c = static_cast<Chunk*>(big_alloc(sizeof(Chunk) + n));
+    Chunk* c = take_spare_block(sizeof(Chunk) + n);  // its size: its whole capacity, >= n
     if (!c) {
-      total_ -= sizeof(Chunk) + n;
-      throw std::bad_alloc();
+      c = static_cast<Chunk*>(big_alloc(sizeof(Chunk) + n));
+      if (!c) {
+        total_ -= sizeof(Chunk) + n;
+        throw std::bad_alloc();
+      }
+      c->size = n;
     }
-    c->size = n;
     c->next = nullptr;
     c->prev = large_;
     if (large_) large_->next = c;
@@ -264,15 +320,24 @@ void* Arena::grow_bytes(void* p, std::size_t old_bytes, std::size_t new_bytes) {
   // A large block is resized in place (big_grow may move it, but never copies more than needed).
   if (old_bytes >= k_large_threshold) {
     Chunk* c = static_cast<Chunk*>(p) - 1;
+    if (new_bytes <= c->size) return p;  // a block taken over from a spare can have room
     charge(new_bytes - c->size);
     Chunk* prev = c->prev;
     Chunk* next = c->next;
-    auto* nc = static_cast<Chunk*>(big_grow(c, sizeof(Chunk) + c->size, sizeof(Chunk) + new_bytes));
-    if (!nc) {
-      total_ -= new_bytes - c->size;
-      throw std::bad_alloc();
+    Chunk* nc = take_spare_block(sizeof(Chunk) + new_bytes);
+    if (nc) {  // move into the spare (already faulted in) rather than growing into fresh pages
+      std::memcpy(nc + 1, c + 1, old_bytes);
+      big_free(c, sizeof(Chunk) + c->size);
+    } else {
+      nc = static_cast<Chunk*>(big_grow(c, sizeof(Chunk) + c->size, sizeof(Chunk) + new_bytes));
+      if (!nc) {
+        total_ -= new_bytes - c->size;
+        throw std::bad_alloc();
+      }
+      nc->size = new_bytes;
     }
-    nc->size = new_bytes;
+    nc->prev = prev;
+    nc->next = next;
     if (prev) prev->next = nc;
     if (next) next->prev = nc; else large_ = nc;
     return nc + 1;

@@ -79,6 +79,7 @@ class Arena {
  private:
   void* alloc_slow(std::size_t n);
   Chunk* slab_chunk(std::size_t bytes) noexcept;
+  static Chunk* take_spare_block(std::size_t bytes) noexcept;
   void* grow_bytes(void* p, std::size_t old_bytes, std::size_t new_bytes);
   [[noreturn]] void overflow(std::size_t n) const;
   void charge(std::uint64_t n);
