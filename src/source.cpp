@@ -38,6 +38,8 @@ class FdStream final : public ByteStream {
   bool owned_;
 };
 
+constexpr std::size_t k_read_instead_of_map = 64 * 1024;
+
 struct Mapping {
   void* addr = nullptr;
   std::size_t size = 0;
@@ -130,6 +132,24 @@ Result<InputSource> open_input(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     auto size = static_cast<std::size_t>(st.st_size);
+    if (size <= k_read_instead_of_map && (fd != 0 || owned)) {
+      // Small files: one read() costs less than mapping and unmapping.
+      auto buf = std::make_shared<std::string>(size, '\0');
+      std::size_t got = 0;
+      while (got < size) {
+        ssize_t r = ::read(fd, buf->data() + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+      }
+      if (owned) ::close(fd);
+      buf->resize(got);
+      in.data = reinterpret_cast<const std::uint8_t*>(buf->data());
+      in.size = buf->size();
+      in.keepalive = std::move(buf);
+      in.borrowable = true;
+      return in;
+    }
     auto m = std::make_shared<Mapping>();
     if (size > 0) {
       void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
