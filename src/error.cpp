@@ -30,6 +30,7 @@ std::string_view errc_name(errc code) noexcept {
     case errc::out_of_range: return "out_of_range";
     case errc::key_not_found: return "key_not_found";
     case errc::unsupported: return "unsupported";
+    case errc::unpicklable: return "unpicklable";
   }
   return "unknown";
 }

@@ -17,3 +17,4 @@
 #include "brine/repr.hpp"
 #include "brine/value.hpp"
 #include "brine/version.hpp"
+#include "brine/write.hpp"

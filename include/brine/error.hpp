@@ -49,6 +49,7 @@ enum class errc : std::uint8_t {
   out_of_range,          ///< typed access: number does not fit, index out of range
   key_not_found,         ///< typed access: no such dict key / attribute
   unsupported,           ///< valid input that this version of brine cannot handle
+  unpicklable,           ///< writing: a value the target protocol cannot hold (as CPython's PicklingError)
 };
 
 /// Short stable name of an error code, e.g. "truncated".
