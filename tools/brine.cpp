@@ -3,11 +3,16 @@
 //   brine show FILE...      the value, as CPython's repr() prints it (--refs, --json)
 //   brine dis FILE          the opcodes, as `python -m pickletools` prints them
 //   brine check FILE...     load completely; one line per file; exit 0 only if all loaded
+//   brine convert IN OUT    re-write a pickle at another protocol (atomically)
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -192,6 +197,152 @@ int cmd_check(const std::vector<std::string>& files, const Common& c) {
   return status;
 }
 
+// ---- convert ------------------------------------------------------------------------------
+
+constexpr int kSameProtocol = -2;  // --protocol not given: the input's own protocol
+
+struct ConvertArgs {
+  std::string in, out;
+  int protocol = kSameProtocol;
+  Common common;
+  std::string batch;  // hidden: a file of convert jobs, one per line
+};
+
+// The subcommand's options, on `app` (the real subcommand, or a throwaway parser for one line of
+// a --batch file).
+void add_convert_options(CLI::App* app, ConvertArgs& a) {
+  app->add_option("in", a.in, "pickle to read ('-' for standard input); only its first pickle is converted");
+  app->add_option("out", a.out,
+                  "file to write ('-' for standard output); written to a temporary file and renamed, "
+                  "so it may be the input file");
+  app->add_option("-p,--protocol", a.protocol,
+                  "protocol to write, 0..5 or -1 for the highest (default: the input's protocol)")
+      ->check(CLI::Range(-1, 5));
+  add_common(app, a.common);
+  app->get_option("--no-fix-imports")
+      ->description("read and write Python 2 module names as they are (fix_imports=False for both)");
+}
+
+// The protocol a document was written at: its PROTO opcode (protocol 2+), else the highest
+// protocol of the opcodes it uses (0 or 1; pickles without PROTO are protocol 0 or 1).
+int input_protocol(const brine::Document& doc) {
+  int declared = doc.declared_protocol();
+  int p = declared >= 2 ? declared : doc.opcode_protocol();
+  if (p < 0) p = 0;
+  if (p > 5) p = 5;
+  return p;
+}
+
+// Converts one file. Returns an empty string on success, else the error message (without the
+// "brine: " prefix). `protocol_used` gets the protocol written.
+std::string convert_one(const ConvertArgs& a, int* protocol_used) {
+  if (a.in.empty() || a.out.empty()) return "convert: IN and OUT are required";
+  if (a.out == "-" && ::isatty(STDOUT_FILENO)) {
+    return "convert: refusing to write a pickle to a terminal (redirect standard output)";
+  }
+  brine::ReadOptions ro = read_options(a.common);
+  auto reader = brine::Reader::open(a.in);
+  if (!reader) return reader.error().to_string();
+  auto doc = reader->next(ro);
+  if (!doc) return doc.error().to_string();
+  if (!reader->at_end()) {
+    std::fprintf(stderr, "brine: %s: note: only the first pickle (bytes 0..%llu) is converted; more bytes follow\n",
+                 a.in.c_str(), static_cast<unsigned long long>(doc->end_offset()));
+  }
+  brine::WriteOptions wo;
+  wo.protocol = a.protocol == kSameProtocol ? input_protocol(*doc) : a.protocol;
+  wo.fix_imports = !a.common.no_fix_imports;
+  if (protocol_used) *protocol_used = wo.protocol < 0 ? 5 : wo.protocol;
+  auto write_error = [&](brine::Error e) {
+    std::string where = a.out == "-" ? std::string("<stdout>") : a.out;
+    e.path = e.path.empty() ? where : where + ": " + e.path;
+    return e.to_string();
+  };
+  if (a.out == "-") {
+    auto bytes = brine::dumps(doc->root(), wo);
+    if (!bytes) return write_error(std::move(bytes).error());
+    if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() || std::fflush(stdout) != 0) {
+      return std::string("<stdout>: write failed: ") + std::strerror(errno);
+    }
+    return {};
+  }
+  auto r = brine::dump_file(a.out, doc->root(), wo);
+  if (!r) return write_error(std::move(r).error());
+  return {};
+}
+
+int cmd_convert(const ConvertArgs& a) {
+  std::string err = convert_one(a, nullptr);
+  if (err.empty()) return 0;
+  std::fprintf(stderr, "brine: %s\n", err.c_str());
+  return 1;
+}
+
+// One line of text (a message may contain newlines; a batch reply is one line per job).
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+// Splits a --batch line at tabs.
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t t = line.find('\t', start);
+    out.push_back(line.substr(start, t == std::string::npos ? std::string::npos : t - start));
+    if (t == std::string::npos) break;
+    start = t + 1;
+  }
+  return out;
+}
+
+// `brine convert --batch LIST`: every non-empty line of LIST ('-': standard input) is one
+// conversion, its arguments separated by tabs ("IN<TAB>OUT<TAB>--protocol<TAB>2"). One line on
+// standard output per job, in order: "ok: protocol N<TAB>OUT" or "error: MESSAGE<TAB>OUT" (OUT
+// last, since a message may contain anything but a newline). Exit 0 only if every job succeeded.
+// Meant for test drivers: one process for thousands of conversions.
+int convert_batch(const std::string& list) {
+  std::ifstream in_file;
+  std::istream* is = &std::cin;
+  if (list != "-") {
+    in_file.open(list, std::ios::binary);
+    if (!in_file) {
+      std::fprintf(stderr, "brine: %s: cannot open: %s\n", list.c_str(), std::strerror(errno));
+      return 1;
+    }
+    is = &in_file;
+  }
+  int status = 0;
+  std::string line;
+  std::uint64_t lineno = 0;
+  while (std::getline(*is, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    ConvertArgs a;
+    CLI::App parser{"convert job"};
+    add_convert_options(&parser, a);
+    std::vector<std::string> args = split_tabs(line);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    std::string err;
+    int proto = -1;
+    try {
+      parser.parse(reversed);
+      if (a.in == "-" || a.out == "-") err = "'-' is not allowed in a batch";
+      else err = convert_one(a, &proto);
+    } catch (const CLI::ParseError& e) {
+      err = "line " + std::to_string(lineno) + ": " + e.what();
+    }
+    if (err.empty()) std::printf("ok: protocol %d\t%s\n", proto, a.out.c_str());
+    else std::printf("error: %s\t%s\n", one_line(err).c_str(), a.out.c_str());
+    std::fflush(stdout);
+    if (!err.empty()) status = 1;
+  }
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -224,11 +375,27 @@ int main(int argc, char** argv) {
   check->add_option("files", check_files, "pickle files")->required();
   add_common(check, common);
 
+  ConvertArgs conv;
+  auto* convert = app.add_subcommand("convert", "re-write a pickle at another protocol (atomically)");
+  add_convert_options(convert, conv);
+  convert->add_option("--batch", conv.batch, "run the conversions listed in a file (one per line, tab-separated)")
+      ->group("");  // hidden: for test drivers
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*show) return cmd_show(files, common, refs, json, all, max_output);
     if (*dis) return cmd_dis(dis_file, indent, dis_max_output);
     if (*check) return cmd_check(check_files, common);
+    if (*convert) {
+      if (!conv.batch.empty()) {
+        if (!conv.in.empty() || !conv.out.empty()) {
+          std::fprintf(stderr, "brine: convert: --batch takes no IN/OUT arguments\n");
+          return 1;
+        }
+        return convert_batch(conv.batch);
+      }
+      return cmd_convert(conv);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "brine: internal error: %s\n", e.what());
     return 2;
