@@ -10,12 +10,15 @@
 
 #include "graph.hpp"
 #include "pytext.hpp"
+#include "walker.hpp"
 
 namespace brine {
 namespace {
 
 using detail::Access;
 using detail::Tag;
+using Piece = detail::PrintPiece;
+using Frame = detail::PrintFrame;
 
 void json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -143,24 +146,9 @@ std::string iso_offset(const Value& tz) {
   return r;
 }
 
-struct Piece {
-  std::string text;
-  Value value;
-};
-
-struct Frame {
-  enum class T : std::uint8_t { array, pairs, object, pieces } t = T::array;
-  const Value* items = nullptr;
-  const DictItem* ditems = nullptr;
-  std::size_t n = 0, i = 0;
-  std::uint8_t state = 0;
-  std::string close;
-  std::size_t pbegin = 0, pend = 0;
-};
-
-class Writer {
+class Writer : public detail::FrameWalker<Writer> {
  public:
-  Writer(std::string& out, const JsonOptions& o) : out_(out), opt_(o), start_(out.size()) {}
+  Writer(std::string& out, const JsonOptions& o) : FrameWalker(out), opt_(o), start_(out.size()) {}
 
   ReprStatus run(const Value& root) {
     count(root);
@@ -175,6 +163,8 @@ class Writer {
   }
 
  private:
+  friend FrameWalker;
+
   bool over() const { return opt_.max_output && out_.size() - start_ > opt_.max_output; }
 
   // The values a node's JSON contains, in writing order (shared by the pre-pass and the writer).
@@ -361,9 +351,9 @@ class Writer {
     }
   }
 
-  void push(Frame f, std::string open) {
+  void push(Frame f, std::string_view open) {
     out_ += open;
-    frames_.push_back(std::move(f));
+    push_frame(std::move(f));
   }
 
   void emit(const Value& v) {
@@ -378,10 +368,9 @@ class Writer {
         it->second = next_label_++;
         out_ += "{\"$id\": " + std::to_string(it->second) + ", \"$value\": ";
         Frame closer;
-        closer.t = Frame::T::pieces;
-        closer.pbegin = closer.pend = closer.i = pieces_.size();
+        closer.t = Frame::T::pieces;  // no pieces: only its close
         closer.close = "}";
-        frames_.push_back(std::move(closer));
+        push_frame(std::move(closer));
       }
     }
     Frame f;
@@ -391,7 +380,7 @@ class Writer {
       case Tag::set:
       case Tag::frozenset: {
         auto el = v.elements();
-        f.t = Frame::T::array;
+        f.t = Frame::T::seq;
         f.items = el.data();
         f.n = el.size();
         const char* open = t == Tag::list ? "[" : t == Tag::tuple ? "{\"$tuple\": [" : t == Tag::set ? "{\"$set\": [" : "{\"$frozenset\": [";
@@ -405,34 +394,29 @@ class Writer {
         f.n = it.size();
         bool force_pairs = dictitems_as_pairs_.count(Access::node<detail::DictNode>(v)) != 0;
         if (!force_pairs && plain_object_keys(it)) {
-          f.t = Frame::T::object;
+          f.t = Frame::T::text_key_dict;
           f.close = "}";
           push(std::move(f), "{");
         } else {
           f.t = Frame::T::pairs;
+          f.pair_open = "[";
+          f.pair_close = "]";
           f.close = force_pairs ? "]" : "]}";
           push(std::move(f), force_pairs ? "[" : "{\"$dict\": [");
         }
         return;
       }
-      case Tag::persistent:
+      case Tag::persistent: {
+        Piece ps[] = {{"{\"$persistent_id\": ", v.persistent_id()}, {"}", Value()}};
         f.t = Frame::T::pieces;
-        f.pbegin = pieces_.size();
-        pieces_.push_back({"{\"$persistent_id\": ", v.persistent_id()});
-        pieces_.push_back({"}", Value()});
-        f.pend = pieces_.size();
-        f.i = f.pbegin;
-        frames_.push_back(std::move(f));
+        push_frame(std::move(f), ps);
         return;
+      }
       case Tag::object: {
         std::vector<Piece> ps;
         children(v, ps);
         f.t = Frame::T::pieces;
-        f.pbegin = pieces_.size();
-        for (auto& p : ps) pieces_.push_back(std::move(p));
-        f.pend = pieces_.size();
-        f.i = f.pbegin;
-        frames_.push_back(std::move(f));
+        push_frame(std::move(f), ps);
         return;
       }
       default:
@@ -441,69 +425,10 @@ class Writer {
     }
   }
 
-  void pop() {
-    Frame& f = frames_.back();
-    out_ += f.close;
-    if (f.t == Frame::T::pieces) pieces_.resize(f.pbegin);
-    frames_.pop_back();
-  }
+  void emit_text_key(const Value& k) { json_string(out_, Access::sv(k)); }
 
-  void step() {
-    Frame& f = frames_.back();
-    switch (f.t) {
-      case Frame::T::array: {
-        if (f.i == f.n) return pop();
-        if (f.i) out_ += ", ";
-        Value v = f.items[f.i++];
-        emit(v);
-        return;
-      }
-      case Frame::T::object: {
-        if (f.i == f.n) return pop();
-        if (f.i) out_ += ", ";
-        json_string(out_, Access::sv(f.ditems[f.i].key));
-        out_ += ": ";
-        Value v = f.ditems[f.i++].value;
-        emit(v);
-        return;
-      }
-      case Frame::T::pairs: {
-        if (f.state == 0) {
-          if (f.i == f.n) return pop();
-          out_ += f.i ? ", [" : "[";
-          f.state = 1;
-          Value k = f.ditems[f.i].key;
-          emit(k);
-        } else if (f.state == 1) {
-          out_ += ", ";
-          f.state = 2;
-          Value v = f.ditems[f.i].value;
-          emit(v);
-        } else {
-          out_ += "]";
-          f.state = 0;
-          ++f.i;
-        }
-        return;
-      }
-      case Frame::T::pieces: {
-        if (f.i == f.pend) return pop();
-        Piece& p = pieces_[f.i++];
-        out_ += p.text;
-        if (p.value.valid()) {
-          Value v = p.value;
-          emit(v);
-        }
-        return;
-      }
-    }
-  }
-
-  std::string& out_;
   const JsonOptions& opt_;
   std::size_t start_;
-  std::vector<Frame> frames_;
-  std::vector<Piece> pieces_;
   std::unordered_map<const void*, int> labels_;
   std::unordered_set<const void*> dictitems_as_pairs_;
   int next_label_ = 0;

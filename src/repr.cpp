@@ -1,9 +1,10 @@
 // brine::repr: CPython 3.11's repr() of the value graph, without recursion on the value's depth.
 //
-// The printer walks an explicit stack of frames. A frame prints a sequence (list, tuple, set, the
-// items of a deque...), a dict's items, or a list of "pieces" (literal text, each optionally
-// followed by a value) for everything with a custom layout (objects, library types). The same
-// expansion of a node into frames drives the pre-pass that finds shared values for --refs.
+// The printer walks an explicit stack of frames (walker.hpp). A frame prints a sequence (list,
+// tuple, set, the items of a deque...), a dict's items, (key, value) pairs, or a list of "pieces"
+// (literal text, each optionally followed by a value) for everything with a custom layout
+// (objects, library types). The same expansion of a node into frames drives the pre-pass that
+// finds shared values for --refs.
 #include "brine/repr.hpp"
 
 #include "brine/read.hpp"
@@ -20,6 +21,7 @@
 #include "graph.hpp"
 #include "known_globals.hpp"
 #include "pytext.hpp"
+#include "walker.hpp"
 
 namespace brine {
 namespace {
@@ -191,27 +193,8 @@ bool is_container(Tag t) {
 
 // ---- expansion of container values into frames -------------------------------------------------
 
-struct Piece {
-  std::string text;  // printed first
-  Value value;       // then this value (if valid)
-};
-
-struct Frame {
-  enum class T : std::uint8_t { seq, dict, pairs, pieces } t = T::seq;
-  const void* id = nullptr;  // identity for recursion tracking
-  // seq / dict / pairs
-  const Value* items = nullptr;
-  const DictItem* ditems = nullptr;
-  std::size_t n = 0, i = 0;
-  bool at_value = false;
-  std::uint8_t state = 0;
-  std::string_view sep = ", ";
-  std::string close;
-  bool one_tuple = false;
-  std::shared_ptr<std::vector<DictItem>> owned_items;  // sorted Counter items
-  // pieces
-  std::size_t pbegin = 0, pend = 0;
-};
+using Piece = detail::PrintPiece;
+using Frame = detail::PrintFrame;  // id: the value's identity, for recursion markers
 
 std::span<const Value> arg_elements(const detail::ObjectNode* o) {
   if (o->args.tag() != Tag::tuple) return {};
@@ -464,6 +447,8 @@ bool Expander::expand_library(const Value& v, const detail::ObjectNode* o, Expan
       f.t = Frame::T::pairs;
       f.ditems = it.data();
       f.n = it.size();
+      f.pair_open = "(";
+      f.pair_close = ")";
       e.text = "OrderedDict([";
       f.close = "])";
       return true;
@@ -644,9 +629,9 @@ bool Expander::expand_library(const Value& v, const detail::ObjectNode* o, Expan
 
 // ---- the printer --------------------------------------------------------------------------------
 
-class Printer {
+class Printer : public detail::FrameWalker<Printer> {
  public:
-  Printer(std::string& out, const ReprOptions& opt) : out_(out), opt_(opt), exp_(opt), start_(out.size()) {}
+  Printer(std::string& out, const ReprOptions& opt) : FrameWalker(out), opt_(opt), exp_(opt), start_(out.size()) {}
 
   ReprStatus run(const Value& root) {
     if (opt_.refs) count_refs(root);
@@ -662,6 +647,8 @@ class Printer {
   }
 
  private:
+  friend FrameWalker;
+
   bool over() const { return opt_.max_output && out_.size() - start_ > opt_.max_output; }
 
   void leaf(const Value& v) {
@@ -733,77 +720,12 @@ class Printer {
       return;
     }
     out_ += e.text;
-    Frame f = std::move(e.frame);
-    if (f.t == Frame::T::pieces) {
-      f.pbegin = pieces_.size();
-      for (auto& p : e.pieces) pieces_.push_back(std::move(p));
-      f.pend = pieces_.size();
-      f.i = f.pbegin;
-    }
-    if (f.id) in_progress_.insert(f.id);
-    frames_.push_back(std::move(f));
+    if (e.frame.id) in_progress_.insert(e.frame.id);
+    push_frame(std::move(e.frame), e.pieces);
   }
 
-  void pop_frame() {
-    Frame& f = frames_.back();
-    out_ += f.close;
-    if (f.t == Frame::T::pieces) pieces_.resize(f.pbegin);
+  void on_pop(const Frame& f) {
     if (f.id) in_progress_.erase(f.id);
-    frames_.pop_back();
-  }
-
-  void step() {
-    Frame& f = frames_.back();
-    switch (f.t) {
-      case Frame::T::seq: {
-        if (f.i == f.n) return pop_frame();
-        if (f.i) out_ += f.sep;
-        Value v = f.items[f.i++];
-        emit(v);
-        return;
-      }
-      case Frame::T::dict: {
-        if (f.i == f.n) return pop_frame();
-        if (!f.at_value) {
-          if (f.i) out_ += ", ";
-          f.at_value = true;
-          Value k = f.ditems[f.i].key;
-          emit(k);
-        } else {
-          out_ += ": ";
-          f.at_value = false;
-          Value v = f.ditems[f.i++].value;
-          emit(v);
-        }
-        return;
-      }
-      case Frame::T::pairs: {  // "(k, v)" for each item
-        if (f.state == 0) {
-          if (f.i == f.n) return pop_frame();
-          out_ += f.i ? ", (" : "(";
-          f.state = 1;
-          Value k = f.ditems[f.i].key;
-          emit(k);
-        } else if (f.state == 1) {
-          out_ += ", ";
-          f.state = 2;
-          Value v = f.ditems[f.i].value;
-          emit(v);
-        } else {
-          out_ += ")";
-          f.state = 0;
-          ++f.i;
-        }
-        return;
-      }
-      case Frame::T::pieces: {
-        if (f.i == f.pend) return pop_frame();
-        Piece& p = pieces_[f.i++];
-        out_ += p.text;
-        if (p.value.valid()) emit(p.value);
-        return;
-      }
-    }
   }
 
   // --refs pre-pass: which labelable values are reached more than once when printing.
@@ -848,6 +770,7 @@ class Printer {
           for (std::size_t i = 0; i < f.n; ++i) kids.push_back(f.items[i]);
           break;
         case Frame::T::dict:
+        case Frame::T::text_key_dict:
         case Frame::T::pairs:
           for (std::size_t i = 0; i < f.n; ++i) {
             kids.push_back(f.ditems[i].key);
@@ -867,12 +790,9 @@ class Printer {
     }
   }
 
-  std::string& out_;
   const ReprOptions& opt_;
   Expander exp_;
   std::size_t start_;
-  std::vector<Frame> frames_;
-  std::vector<Piece> pieces_;
   std::unordered_set<const void*> in_progress_;
   std::unordered_map<const void*, int> labels_;  // -1: needs a label, not printed yet
   int next_label_ = 0;
