@@ -391,6 +391,26 @@ def extra_values():
     return v
 
 
+def raw_pickles():
+    """name -> hand-written pickle bytes, for object identities CPython's own pickler never
+    writes: equal values as separate objects, which CPython's unpickler may or may not share
+    (one-character latin-1 str and the empty str/bytes are singletons in CPython; longer
+    strings, one-byte bytes, empty frozensets are not)."""
+    w = {}
+    w["raw_b_separate_one_char_strs"] = (b"\x80\x04](\x8c\x01a\x94\x8c\x01a\x94\x8c\x02\xc3\xa9\x94"
+                                         b"\x8c\x02\xc3\xa9\x94\x8c\x02\xc4\x80\x94\x8c\x02\xc4\x80\x94e.")
+    w["raw_b_separate_empty_strs_bytes"] = b"\x80\x04](\x8c\x00\x94\x8c\x00\x94C\x00\x94C\x00\x94e."
+    w["raw_b_separate_one_byte_bytes"] = b"\x80\x03](C\x01xq\x00C\x01xq\x01e."
+    w["raw_b_separate_equal_strs"] = b"\x80\x02](X\x02\x00\x00\x00abq\x00X\x02\x00\x00\x00abq\x01e."
+    w["raw_b_separate_empty_frozensets"] = b"\x80\x04](\x28\x91\x94\x28\x91\x94e."
+    w["raw_b_separate_empty_tuples"] = b"\x80\x02]())(t(te."
+    w["raw_b_unmemoized_str_twice"] = b"\x80\x04](\x8c\x05hello\x8c\x05hellon."[:-2] + b"e."
+    w["raw_b_p0_one_char_and_empty"] = b"(lp0\nVa\np1\naVa\np2\naV\np3\naV\np4\na."
+    w["raw_b_py2_one_char_str"] = b"\x80\x02](U\x01aq\x00U\x01aq\x01U\x01\xe9q\x02U\x01\xe9q\x03e."
+    w["raw_b_dict_separate_keys"] = (b"\x80\x04](}\x94\x8c\x03key\x94K\x01s}\x94\x8c\x03key\x94K\x02se.")
+    return w
+
+
 # Plain instances read from protocol 0/1 pickles (copyreg._reconstructor) and written at 2+ must
 # use NEWOBJ + BUILD, as CPython does.
 RECONSTRUCTOR_CASES = ("o_plain", "o_empty", "o_dataclass", "o_cycle_pair", "o_shared", "o_self_ref")
