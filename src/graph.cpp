@@ -33,6 +33,15 @@ struct CharTable {
 constexpr CharTable k_chars;
 constexpr char k_empty_str[1] = {0};
 constexpr std::uint8_t k_empty_bytes[1] = {0};
+// One-byte bytes objects that CPython makes from a pointer (codecs.encode, bytes(bytearray))
+// are singletons too.
+struct ByteTable {
+  std::uint8_t b[256];
+  constexpr ByteTable() : b{} {
+    for (int c = 0; c < 256; ++c) b[c] = static_cast<std::uint8_t>(c);
+  }
+};
+constexpr ByteTable k_bytes1;
 
 // The empty tuple is a singleton in CPython too.
 const SeqNode k_empty_tuple_node = {{Tag::tuple, 0, 0, 0}, 0, 0, nullptr};
@@ -363,6 +372,14 @@ Value make_str_general(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
   const void* q = borrow ? static_cast<const void*>(p) : g.arena.copy(p, n);
   return Access::make_ptr(Tag::str, n, q);
 }
+
+Value str_singleton(char32_t cp) noexcept {
+  return Access::make_ptr(Tag::str, cp < 0x80 ? 1 : 2, k_chars.utf8[cp & 0xFF]);
+}
+
+Value bytes_singleton(std::uint8_t b) noexcept { return Access::make_ptr(Tag::bytes, 1, &k_bytes1.b[b]); }
+
+Value empty_str() noexcept { return Access::make_ptr(Tag::str, 0, k_empty_str); }
 
 Value make_bytes(GraphCtx& g, const std::uint8_t* p, std::size_t n, bool borrow) {
   if (n == 0) return Access::make_ptr(Tag::bytes, 0, k_empty_bytes);

@@ -36,6 +36,11 @@ inline Value make_str(GraphCtx& g, const char* p, std::size_t n, bool borrow) {
   return make_str_general(g, p, n, borrow);
 }
 Value make_bytes(GraphCtx& g, const std::uint8_t* p, std::size_t n, bool borrow);
+// The shared objects CPython uses for '', one-character str below U+0100 (cp < 256) and the
+// one-byte bytes that codecs.encode / bytes(bytearray) return.
+Value empty_str() noexcept;
+Value str_singleton(char32_t cp) noexcept;
+Value bytes_singleton(std::uint8_t b) noexcept;
 Value make_bytearray(GraphCtx& g, const std::uint8_t* p, std::size_t n);
 
 // ---- containers -------------------------------------------------------------------------------

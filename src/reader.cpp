@@ -419,7 +419,7 @@ class Unpickler {
     return {};
   }
 
-  Value make_global(std::string_view module, std::string_view name);
+  Value make_global(std::string_view module, std::string_view name, const Value* strs = nullptr);
   Value text_global(bool ascii_only);
   Value call(Construction how, const Value& callable, const Value& args, const Value& kwargs);
   std::optional<Value> fold_builtin(KnownId id, bool is_new, const Value& args);
@@ -481,12 +481,13 @@ class Unpickler {
 
 // ---- globals ---------------------------------------------------------------------------------
 
-Value Unpickler::make_global(std::string_view module, std::string_view name) {
+Value Unpickler::make_global(std::string_view module, std::string_view name, const Value* strs) {
   if (opt_.fix_imports && proto_ < 3) {
     std::string_view m2, n2;
     if (map_python2_global(module, name, m2, n2)) {
       module = m2;
       name = n2;
+      strs = nullptr;
     }
   }
   if (module.empty()) fail(errc::value_error, "Empty module name");
@@ -511,8 +512,15 @@ Value Unpickler::make_global(std::string_view module, std::string_view name) {
   gn->h.tag = Tag::global;
   gn->h.kind = static_cast<std::uint16_t>(k.id);
   gn->h.aux = static_cast<std::uint32_t>(k.kind);
-  gn->module = make_str(g_, module.data(), module.size(), false);
-  gn->name = make_str(g_, name.data(), name.size(), false);
+  if (strs) {
+    // STACK_GLOBAL: keep the pickle's own str objects (their identity is part of the graph).
+    gn->module = strs[0];
+    gn->name = strs[1];
+    gn->h.flags = k_global_own_strs;
+  } else {
+    gn->module = make_str(g_, module.data(), module.size(), false);
+    gn->name = make_str(g_, name.data(), name.size(), false);
+  }
   doc_.globals.emplace(std::move(key), gn);
   return Access::make_ptr(Tag::global, 0, gn);
 }
@@ -844,6 +852,8 @@ std::optional<Value> Unpickler::fold_builtin(KnownId id, bool is_new, const Valu
       } else {
         return std::nullopt;
       }
+      // codecs.encode returns CPython's shared one-byte objects (identity matters when writing).
+      if (out.size() == 1) return bytes_singleton(static_cast<std::uint8_t>(out[0]));
       return make_bytes(g_, reinterpret_cast<const std::uint8_t*>(out.data()), out.size(), false);
     }
     default:
@@ -1539,7 +1549,8 @@ Value Unpickler::run() {
         Value module = pop();
         if (name.tag() != Tag::str || module.tag() != Tag::str)
           fail(errc::type_error, "STACK_GLOBAL requires str");
-        push(make_global(Access::sv(module), Access::sv(name)));
+        const Value strs[2] = {module, name};
+        push(make_global(Access::sv(module), Access::sv(name), strs));
         break;
       }
       case O::INST: {

@@ -1,25 +1,1407 @@
-// Pickle writer (in progress).
+// The pickle writer: a value graph -> the bytes CPython 3.11's C pickler writes for the same
+// object graph (../shared/reference/cpython-pickle-spec.md, part A). No recursion on the depth
+// of the graph: containers and multi-part constructions are frames on an explicit stack.
 #include "brine/write.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "document.hpp"
+#include "graph.hpp"
+#include "known_globals.hpp"
+#include "pytext.hpp"
+
+namespace brine::detail {
+namespace {
+
+constexpr std::size_t k_frame_target = 64 * 1024;  // FRAME_SIZE_TARGET
+constexpr std::size_t k_frame_min = 4;             // FRAME_SIZE_MIN
+constexpr std::size_t k_batch = 1000;              // BATCHSIZE
+constexpr std::size_t k_no_frame = ~std::size_t{0};
+
+struct WriteFailure {
+  errc code;
+  std::string message;
+};
+
+[[noreturn]] void fail(errc code, std::string message) { throw WriteFailure{code, std::move(message)}; }
+
+// The 'latin1' constant CPython passes to _codecs.encode is one interned object: memoized once.
+constexpr char k_latin1[] = "latin1";
+
+KnownId known_id(const Value& v) noexcept {
+  if (v.tag() != Tag::global) return KnownId::unknown;
+  return static_cast<KnownId>(Access::node<GlobalNode>(v)->h.kind);
+}
+
+// Memo keys: a value's identity (head word + pointer), as Value::same compares them.
+struct Key {
+  std::uint64_t a, b;
+};
+inline Key key_of(const Value& v) noexcept {
+  return {static_cast<std::uint64_t>(v.tag()) | (v.inline_length() << tag_bits),
+          static_cast<std::uint64_t>(Access::i(v))};
+}
+
+// Open-addressing identity -> memo index map (CPython's memo is a pointer hash table too).
+class MemoMap {
+ public:
+  MemoMap() { rehash(1024); }
+
+  const std::uint64_t* find(Key k) const noexcept {
+    std::size_t i = hash(k) & mask_;
+    for (;;) {
+      const Slot& s = slots_[i];
+      if (s.k.a == 0) return nullptr;
+      if (s.k.a == k.a && s.k.b == k.b) return &s.idx;
+      i = (i + 1) & mask_;
+    }
+  }
+  void insert(Key k, std::uint64_t idx) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    place(k, idx);
+    ++count_;
+  }
+
+ private:
+  struct Slot {
+    Key k{0, 0};  // a == 0: empty (every memoized value has a non-zero tag)
+    std::uint64_t idx = 0;
+  };
+  static std::size_t hash(Key k) noexcept {
+    std::uint64_t h = (k.b ^ (k.a * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+  void place(Key k, std::uint64_t idx) noexcept {
+    std::size_t i = hash(k) & mask_;
+    while (slots_[i].k.a != 0) i = (i + 1) & mask_;
+    slots_[i] = Slot{k, idx};
+  }
+  void rehash(std::size_t n) {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(n, Slot{});
+    mask_ = n - 1;
+    for (const Slot& s : old)
+      if (s.k.a != 0) place(s.k, s.idx);
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
+};
+
+// A step of a multi-part construction (what CPython's save_reduce and friends write).
+enum class SK : std::uint8_t {
+  save,         // save(v)
+  save_pid,     // save(v) without consulting the persistent_id hook (the ID itself)
+  save_module,  // the module str of a STACK_GLOBAL (v, or text a): CPython's are interned
+  lit,          // literal opcode bytes (s, n)
+  fresh_list,   // a list made for the occasion: items (p, n) as Values
+  fresh_dict,   // a dict made for the occasion: items (p, n) as DictItems
+  global,       // the global (a, b) = (module, qualified name)
+  put_obj,      // PUT v, or POP + GET v if v got memoized meanwhile (and skip the rest)
+  put_fresh,    // PUT of an object made for the occasion (takes a memo slot, never hit)
+  list_items,   // generic batch_list over (p, n) Values
+  dict_items,   // generic batch_dict over (p, n) DictItems
+};
+
+struct Step {
+  SK k;
+  std::size_t n = 0;
+  const void* p = nullptr;
+  Value v;
+  std::string_view a, b;
+};
+
+enum class FT : std::uint8_t { tuple, frozenset, exact_list, generic_list, exact_dict, generic_dict, set_items, script };
+
+struct Frame {
+  explicit Frame(FT type) : t(type) {}
+  FT t;
+  std::uint8_t phase = 0;
+  bool half = false;  // dict frames: the key of item i is written, its value is next
+  Value v;            // the container (identity), for tuple/frozenset recursion checks
+  const Value* items = nullptr;
+  const DictItem* ditems = nullptr;
+  std::size_t n = 0, i = 0, batch = 0;
+};
+
+class Pickler {
+ public:
+  Pickler(const WriteOptions& o, std::string& out) : o_(o), out_(out), pos_(out.size()) {
+    proto_ = o.protocol < 0 ? 5 : o.protocol;
+    if (proto_ > 5) fail(errc::unsupported_protocol, "pickle protocol must be <= 5");
+    bin_ = proto_ >= 1;
+  }
+
+  void run(const Value& root) {
+    if (proto_ >= 2) {
+      char h[2] = {'\x80', static_cast<char>(proto_)};
+      w(h, 2);
+      framing_ = proto_ >= 4;
+    }
+    save(root);
+    while (!frames_.empty()) step();
+    w1('.');
+    commit_frame();
+    framing_ = false;
+    out_.resize(pos_);
+  }
+
+ private:
+  // ---- output ---------------------------------------------------------------------------------
+  char* reserve(std::size_t n) {
+    if (framing_ && frame_start_ == k_no_frame) open_frame();
+    if (pos_ + n > out_.size()) grow(pos_ + n);
+    char* p = out_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  void grow(std::size_t need) {
+    std::size_t cap = out_.size() < 256 ? 256 : out_.size() * 2;
+    out_.resize(cap < need ? need : cap);
+  }
+  void open_frame() {
+    frame_start_ = pos_;
+    if (pos_ + 9 > out_.size()) grow(pos_ + 9);
+    pos_ += 9;
+  }
+  void commit_frame() {
+    if (frame_start_ == k_no_frame) return;
+    std::size_t n = pos_ - frame_start_ - 9;
+    char* f = out_.data() + frame_start_;
+    if (n >= k_frame_min) {
+      f[0] = '\x95';
+      for (int k = 0; k < 8; ++k) f[1 + k] = static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * k)) & 0xFF);
+    } else {
+      std::memmove(f, f + 9, n);
+      pos_ -= 9;
+    }
+    frame_start_ = k_no_frame;
+  }
+  // _Pickler_OpcodeBoundary: at the start of every save().
+  void boundary() {
+    if (frame_start_ != k_no_frame && pos_ - frame_start_ - 9 >= k_frame_target) commit_frame();
+  }
+  void w1(char c) { *reserve(1) = c; }
+  void w(const void* p, std::size_t n) { std::memcpy(reserve(n), p, n); }
+  void w(std::string_view s) { w(s.data(), s.size()); }
+  void w_op_u8(char op, std::uint8_t b) {
+    char* p = reserve(2);
+    p[0] = op;
+    p[1] = static_cast<char>(b);
+  }
+  void w_op_le(char op, std::uint64_t v, int bytes) {
+    char* p = reserve(1 + static_cast<std::size_t>(bytes));
+    p[0] = op;
+    for (int k = 0; k < bytes; ++k) p[1 + k] = static_cast<char>((v >> (8 * k)) & 0xFF);
+  }
+  // _Pickler_write_bytes: payloads of 64 KiB or more go outside any frame.
+  void w_payload(const char* hdr, std::size_t hn, const void* data, std::size_t n) {
+    if (n >= k_frame_target && framing_) {
+      commit_frame();
+      framing_ = false;
+      w(hdr, hn);
+      w(data, n);
+      framing_ = true;
+    } else {
+      char* p = reserve(hn + n);
+      std::memcpy(p, hdr, hn);
+      if (n) std::memcpy(p + hn, data, n);
+    }
+  }
+  void w_decimal_line(char op, std::int64_t v) {
+    char buf[32];
+    int len = std::snprintf(buf, sizeof buf, "%c%lld\n", op, static_cast<long long>(v));
+    w(buf, static_cast<std::size_t>(len));
+  }
+
+  // ---- memo -----------------------------------------------------------------------------------
+  void put_index(std::uint64_t idx) {
+    if (proto_ >= 4) return w1('\x94');
+    if (!bin_) return w_decimal_line('p', static_cast<std::int64_t>(idx));
+    if (idx < 256) return w_op_u8('q', static_cast<std::uint8_t>(idx));
+    if (idx > 0xFFFFFFFFull) fail(errc::unpicklable, "memo id too large for LONG_BINPUT");
+    w_op_le('r', idx, 4);
+  }
+  void put(const Value& v) {
+    memo_.insert(key_of(v), memo_len_);
+    put_index(memo_len_++);
+  }
+  void put_fresh() { put_index(memo_len_++); }
+  void get_index(std::uint64_t idx) {
+    if (!bin_) return w_decimal_line('g', static_cast<std::int64_t>(idx));
+    if (idx < 256) return w_op_u8('h', static_cast<std::uint8_t>(idx));
+    w_op_le('j', idx, 4);
+  }
+  bool in_memo(const Value& v) const noexcept { return memo_.find(key_of(v)) != nullptr; }
+  void get(const Value& v) { get_index(*memo_.find(key_of(v))); }
+
+  // ---- save -----------------------------------------------------------------------------------
+  void save(const Value& v, bool pers_save = false) {
+    boundary();
+    if (o_.persistent_id && !pers_save) {
+      Value pid = o_.persistent_id(v);
+      if (pid.valid() && !pid.is_none()) return save_persistent(pid);
+    }
+    switch (v.tag()) {
+      case Tag::invalid:
+        fail(errc::type_error, "a missing value (Kind::missing) cannot be pickled");
+      case Tag::none:
+        return w1('N');
+      case Tag::boolean:
+        if (proto_ >= 2) return w1(Access::i(v) ? '\x88' : '\x89');
+        return w(Access::i(v) ? "I01\n" : "I00\n");
+      case Tag::int64:
+        return save_int(Access::i(v));
+      case Tag::bigint:
+        return save_bigint(v);
+      case Tag::float64:
+        return save_float(Access::d(v));
+      case Tag::persistent:
+        return save_persistent(Access::node<PersistentNode>(v)->pid);
+      default:
+        break;
+    }
+    if (const std::uint64_t* idx = memo_.find(key_of(v))) return get_index(*idx);
+    switch (v.tag()) {
+      case Tag::str: return save_str(v);
+      case Tag::bytes: return save_bytes(v);
+      case Tag::bytearray: return save_bytearray(v);
+      case Tag::tuple: return save_tuple(v);
+      case Tag::list: return save_list(v);
+      case Tag::dict: return save_dict(v);
+      case Tag::set: return save_set(v);
+      case Tag::frozenset: return save_frozenset(v);
+      case Tag::global: return save_global_value(v);
+      case Tag::object: return save_object(v);
+      case Tag::complex: return save_complex(v);
+      case Tag::buffer: return save_buffer(v);
+      default:
+        fail(errc::type_error, "cannot pickle a value of this kind");
+    }
+  }
+
+  void save_int(std::int64_t v) {
+    if (v >= -0x80000000ll && v <= 0x7FFFFFFFll) {
+      if (!bin_) return w_decimal_line('I', v);
+      if (v >= 0 && v <= 0xFF) return w_op_u8('K', static_cast<std::uint8_t>(v));
+      if (v >= 0 && v <= 0xFFFF) return w_op_le('M', static_cast<std::uint64_t>(v), 2);
+      return w_op_le('J', static_cast<std::uint32_t>(static_cast<std::int32_t>(v)), 4);
+    }
+    if (proto_ >= 2) {
+      // minimal little-endian two's complement (what encode_long writes)
+      std::uint8_t b[8];
+      int n = 8;
+      auto u = static_cast<std::uint64_t>(v);
+      for (int k = 0; k < 8; ++k) b[k] = static_cast<std::uint8_t>(u >> (8 * k));
+      while (n > 1 && ((b[n - 1] == 0 && !(b[n - 2] & 0x80)) || (b[n - 1] == 0xFF && (b[n - 2] & 0x80)))) --n;
+      char* p = reserve(2 + static_cast<std::size_t>(n));
+      p[0] = '\x8a';
+      p[1] = static_cast<char>(n);
+      std::memcpy(p + 2, b, static_cast<std::size_t>(n));
+      return;
+    }
+    char buf[32];
+    int len = std::snprintf(buf, sizeof buf, "L%lldL\n", static_cast<long long>(v));
+    w(buf, static_cast<std::size_t>(len));
+  }
+
+  void save_bigint(const Value& v) {
+    const std::uint8_t* b = Access::bytes(v);
+    std::size_t n = static_cast<std::size_t>(v.inline_length());
+    if (proto_ >= 2) {
+      if (n < 256) {
+        char hdr[2] = {'\x8a', static_cast<char>(n)};
+        return w_payload(hdr, 2, b, n);
+      }
+      if (n > 0x7FFFFFFF) fail(errc::unpicklable, "int too large to pickle");
+      char hdr[5] = {'\x8b'};
+      for (int k = 0; k < 4; ++k) hdr[1 + k] = static_cast<char>((n >> (8 * k)) & 0xFF);
+      return w_payload(hdr, 5, b, n);
+    }
+    std::string s = "L";
+    bigint_to_decimal(s, b, n);
+    s += "L\n";
+    w(s);
+  }
+
+  void save_float(double d) {
+    if (bin_) {
+      std::uint64_t u;
+      std::memcpy(&u, &d, 8);
+      char* p = reserve(9);
+      p[0] = 'G';
+      for (int k = 0; k < 8; ++k) p[1 + k] = static_cast<char>((u >> (8 * (7 - k))) & 0xFF);
+      return;
+    }
+    std::string s = "F";
+    repr_float(s, d);
+    s.push_back('\n');
+    w(s);
+  }
+
+  void save_str(const Value& v) {
+    const char* p = Access::p(v);
+    std::size_t n = static_cast<std::size_t>(v.inline_length());
+    if (bin_) {
+      if (n <= 0xFF && proto_ >= 4) {
+        char hdr[2] = {'\x8c', static_cast<char>(n)};
+        w_payload(hdr, 2, p, n);
+      } else if (n <= 0xFFFFFFFFull) {
+        char hdr[5] = {'X'};
+        for (int k = 0; k < 4; ++k) hdr[1 + k] = static_cast<char>((n >> (8 * k)) & 0xFF);
+        w_payload(hdr, 5, p, n);
+      } else if (proto_ >= 4) {
+        char hdr[9] = {'\x8d'};
+        for (int k = 0; k < 8; ++k) hdr[1 + k] = static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * k)) & 0xFF);
+        w_payload(hdr, 9, p, n);
+      } else {
+        fail(errc::unpicklable, "serializing a string larger than 4 GiB requires pickle protocol 4 or higher");
+      }
+    } else {
+      std::string s = "V";
+      raw_unicode_escape_encode_for_pickle(s, std::string_view(p, n));
+      s.push_back('\n');
+      w(s);
+    }
+    put(v);
+  }
+
+  void bytes_header(std::size_t n, char* hdr, std::size_t& hn) {
+    if (n <= 0xFF) {
+      hdr[0] = 'C';
+      hdr[1] = static_cast<char>(n);
+      hn = 2;
+    } else if (n <= 0xFFFFFFFFull) {
+      hdr[0] = 'B';
+      for (int k = 0; k < 4; ++k) hdr[1 + k] = static_cast<char>((n >> (8 * k)) & 0xFF);
+      hn = 5;
+    } else if (proto_ >= 4) {
+      hdr[0] = '\x8e';
+      for (int k = 0; k < 8; ++k) hdr[1 + k] = static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * k)) & 0xFF);
+      hn = 9;
+    } else {
+      fail(errc::unpicklable, "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher");
+    }
+  }
+
+  void save_bytes(const Value& v) {
+    const std::uint8_t* p = Access::bytes(v);
+    std::size_t n = static_cast<std::size_t>(v.inline_length());
+    if (proto_ < 3) {
+      // save_reduce((bytes, ()), obj) / save_reduce((_codecs.encode, (text, 'latin1')), obj)
+      std::size_t b = steps_.size();
+      if (n == 0) {
+        global_step("builtins", "bytes");
+        lit(bin_ ? ")" : "(t");
+      } else {
+        global_step("_codecs", "encode");
+        tuple_open(2);
+        steps_.push_back(Step{SK::save, 0, nullptr, latin1_text(p, n), {}, {}});
+        steps_.push_back(Step{SK::save, 0, nullptr, Access::make_ptr(Tag::str, 6, k_latin1), {}, {}});
+        tuple_close(2);
+      }
+      lit("R");
+      steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+      return push_script(b);
+    }
+    char hdr[9];
+    std::size_t hn = 0;
+    bytes_header(n, hdr, hn);
+    w_payload(hdr, hn, p, n);
+    put(v);
+  }
+
+  // The str b.decode('latin1') gives (a fresh object, or CPython's shared one-character str).
+  Value latin1_text(const std::uint8_t* p, std::size_t n) {
+    if (n == 1) return str_singleton(p[0]);
+    scratch_.emplace_back();
+    latin1_to_utf8(scratch_.back(), p, n);
+    const std::string& s = scratch_.back();
+    return Access::make_ptr(Tag::str, s.size(), s.data());
+  }
+
+  void save_bytearray(const Value& v) {
+    auto* b = Access::node<ByteArrayNode>(v);
+    if (proto_ >= 5) {
+      char hdr[9] = {'\x96'};
+      for (int k = 0; k < 8; ++k) hdr[1 + k] = static_cast<char>((b->size >> (8 * k)) & 0xFF);
+      w_payload(hdr, 9, b->data, static_cast<std::size_t>(b->size));
+      return put(v);
+    }
+    // save_reduce((bytearray, ()), obj) / save_reduce((bytearray, (bytes(obj),)), obj)
+    std::size_t s = steps_.size();
+    global_step("builtins", "bytearray");
+    if (b->size == 0) {
+      lit(bin_ ? ")" : "(t");
+    } else {
+      tuple_open(1);
+      // bytes(obj): a fresh bytes object (one byte: CPython's shared one); its identity is
+      // the bytearray's storage, which nothing else refers to.
+      Value tmp = b->size == 1 ? bytes_singleton(b->data[0]) : Access::make_ptr(Tag::bytes, b->size, b->data);
+      steps_.push_back(Step{SK::save, 0, nullptr, tmp, {}, {}});
+      tuple_close(1);
+    }
+    lit("R");
+    steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+    push_script(s);
+  }
+
+  void save_complex(const Value& v) {
+    auto* c = Access::node<ComplexNode>(v);
+    std::size_t s = steps_.size();
+    global_step("builtins", "complex");
+    tuple_open(2);
+    steps_.push_back(Step{SK::save, 0, nullptr, make_float(c->re), {}, {}});
+    steps_.push_back(Step{SK::save, 0, nullptr, make_float(c->im), {}, {}});
+    tuple_close(2);
+    lit("R");
+    steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+    push_script(s);
+  }
+
+  void save_buffer(const Value& v) {
+    auto* b = Access::node<BufferNode>(v);
+    if (proto_ < 5) fail(errc::unpicklable, "PickleBuffer can only pickled with protocol >= 5");
+    bool readonly = b->h.flags & 1;
+    bool in_band = o_.buffer_callback ? o_.buffer_callback(v) : true;
+    if (!in_band) {
+      w1('\x97');
+      if (readonly) w1('\x98');
+      return;
+    }
+    std::size_t n = static_cast<std::size_t>(b->size);
+    char hdr[9];
+    std::size_t hn = 0;
+    if (readonly) {
+      bytes_header(n, hdr, hn);
+    } else {
+      hdr[0] = '\x96';
+      for (int k = 0; k < 8; ++k) hdr[1 + k] = static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * k)) & 0xFF);
+      hn = 9;
+    }
+    w_payload(hdr, hn, b->data, n);
+    put(v);
+  }
+
+  void save_persistent(const Value& pid) {
+    if (bin_) {
+      std::size_t s = steps_.size();
+      steps_.push_back(Step{SK::save_pid, 0, nullptr, pid, {}, {}});
+      lit("Q");
+      return push_script(s);
+    }
+    std::string text;
+    if (pid.tag() == Tag::str) {
+      text = std::string(Access::sv(pid));
+    } else if (pid.tag() == Tag::int64) {
+      text = std::to_string(Access::i(pid));
+    } else {
+      fail(errc::unpicklable, "persistent IDs in protocol 0 must be ASCII strings (got " + python_type_name(pid) + ")");
+    }
+    for (char c : text)
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\n')
+        fail(errc::unpicklable, "persistent IDs in protocol 0 must be ASCII strings");
+    w1('P');
+    w(text);
+    w1('\n');
+  }
+
+  // ---- containers -----------------------------------------------------------------------------
+  void save_tuple(const Value& v) {
+    auto* t = Access::node<SeqNode>(v);
+    std::size_t n = static_cast<std::size_t>(t->size);
+    if (n == 0) return w(bin_ ? ")" : "(t");
+    Frame f{FT::tuple};
+    f.v = v;
+    f.items = t->items;
+    f.n = n;
+    if (!(proto_ >= 2 && n <= 3)) w1('(');
+    frames_.push_back(f);
+  }
+
+  void save_list(const Value& v) {
+    auto* l = Access::node<SeqNode>(v);
+    w(bin_ ? "]" : "(l");
+    put(v);
+    list_frame(l->items, static_cast<std::size_t>(l->size), true);
+  }
+  void list_frame(const Value* items, std::size_t n, bool exact) {
+    if (n == 0) return;
+    Frame f{exact && bin_ ? FT::exact_list : FT::generic_list};
+    f.items = items;
+    f.n = n;
+    frames_.push_back(f);
+  }
+
+  void save_dict(const Value& v) {
+    auto* d = Access::node<DictNode>(v);
+    w(bin_ ? "}" : "(d");
+    put(v);
+    dict_frame(d->items, static_cast<std::size_t>(d->size), true);
+  }
+  void dict_frame(const DictItem* items, std::size_t n, bool exact) {
+    if (n == 0) return;
+    Frame f{exact && bin_ ? FT::exact_dict : FT::generic_dict};
+    f.ditems = items;
+    f.n = n;
+    frames_.push_back(f);
+  }
+
+  void save_set(const Value& v) {
+    auto* s = Access::node<SetNode>(v);
+    std::size_t n = static_cast<std::size_t>(s->size);
+    if (proto_ < 4) return reduce_set(v, "set", s->order, n);
+    w1('\x8f');
+    put(v);
+    if (n == 0) return;
+    Frame f{FT::set_items};
+    f.items = s->order;
+    f.n = n;
+    frames_.push_back(f);
+  }
+
+  void save_frozenset(const Value& v) {
+    auto* s = Access::node<SetNode>(v);
+    std::size_t n = static_cast<std::size_t>(s->size);
+    if (proto_ < 4) return reduce_set(v, "frozenset", s->order, n);
+    w1('(');
+    Frame f{FT::frozenset};
+    f.v = v;
+    f.items = s->order;
+    f.n = n;
+    frames_.push_back(f);
+  }
+
+  // save_reduce((set, (list(s),)), obj)
+  void reduce_set(const Value& v, std::string_view type, const Value* items, std::size_t n) {
+    enter_construction(v);
+    std::size_t s = steps_.size();
+    global_step("builtins", type);
+    tuple_open(1);
+    steps_.push_back(Step{SK::fresh_list, n, items, Value(), {}, {}});
+    tuple_close(1);
+    lit("R");
+    steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+    push_script(s);
+  }
+
+  // ---- globals --------------------------------------------------------------------------------
+  void save_global_value(const Value& v) {
+    auto* g = Access::node<GlobalNode>(v);
+    // Only STACK_GLOBAL's str objects have an identity worth keeping; names read from text
+    // are written like CPython's interned module names.
+    bool own = g->h.flags & k_global_own_strs;
+    save_global(Access::sv(g->module), Access::sv(g->name), v, own ? g->module : Value(), own ? g->name : Value());
+  }
+
+  void global_step(std::string_view module, std::string_view name) {
+    steps_.push_back(Step{SK::global, 0, nullptr, Value(), module, name});
+  }
+
+  // save_global. `node`: the document's global value (memoized under its identity too);
+  // `mod_v`/`name_v`: its str objects, written by STACK_GLOBAL (missing: make them).
+  void save_global(std::string_view module, std::string_view name, const Value& node, const Value& mod_v,
+                   const Value& name_v) {
+    std::string key;
+    key.reserve(module.size() + name.size() + 1);
+    key.append(module).push_back('\n');
+    key.append(name);
+    auto it = global_memo_.find(key);
+    if (it != global_memo_.end()) {
+      if (node.valid()) memo_.insert(key_of(node), it->second);
+      return get_index(it->second);
+    }
+    if (proto_ >= 2 && !o_.extensions.empty()) {
+      auto e = o_.extensions.find({std::string(module), std::string(name)});
+      if (e != o_.extensions.end()) {
+        std::int32_t code = e->second;
+        if (code <= 0) fail(errc::unpicklable, "extension code " + std::to_string(code) + " is out of range");
+        if (code <= 0xFF) return w_op_u8('\x82', static_cast<std::uint8_t>(code));
+        if (code <= 0xFFFF) return w_op_le('\x83', static_cast<std::uint64_t>(code), 2);
+        return w_op_le('\x84', static_cast<std::uint64_t>(code), 4);
+      }
+    }
+    std::size_t dot = name.rfind('.');
+    if (proto_ >= 4) {
+      std::size_t s = steps_.size();
+      steps_.push_back(Step{SK::save_module, 0, nullptr, mod_v, module, {}});
+      steps_.push_back(Step{SK::save, 0, nullptr, name_v.valid() ? name_v : text_value(name), {}, {}});
+      lit("\x93");
+      Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
+      scratch_.push_back(std::move(key));
+      put_step.a = scratch_.back();
+      steps_.push_back(put_step);
+      return push_script(s);
+    }
+    if (dot != std::string_view::npos) {
+      // save_reduce((getattr, (parent, lastname)), obj=NULL), then memoize obj
+      std::size_t s = steps_.size();
+      global_step("builtins", "getattr");
+      tuple_open(2);
+      global_step(module, name.substr(0, dot));
+      steps_.push_back(Step{SK::save, 0, nullptr, text_value(name.substr(dot + 1)), {}, {}});
+      tuple_close(2);
+      lit("R");
+      Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
+      scratch_.push_back(std::move(key));
+      put_step.a = scratch_.back();
+      steps_.push_back(put_step);
+      return push_script(s);
+    }
+    std::string_view m = module, n = name;
+    if (proto_ < 3 && o_.fix_imports) map_python3_global(module, name, m, n);
+    bool ascii = proto_ < 3;
+    auto check = [&](std::string_view t) {
+      for (char c : t) {
+        if (ascii && static_cast<unsigned char>(c) >= 0x80)
+          fail(errc::unpicklable, "can't pickle global identifier '" + std::string(t) + "' using pickle protocol " +
+                                      std::to_string(proto_));
+        if (c == '\n') fail(errc::unpicklable, "a global name with a newline cannot be written by GLOBAL");
+      }
+    };
+    check(m);
+    check(n);
+    char* p = reserve(m.size() + n.size() + 3);
+    *p++ = 'c';
+    std::memcpy(p, m.data(), m.size());
+    p += m.size();
+    *p++ = '\n';
+    std::memcpy(p, n.data(), n.size());
+    p += n.size();
+    *p = '\n';
+    memoize_global(key, node);
+  }
+
+  void memoize_global(const std::string& key, const Value& node) {
+    global_memo_.emplace(key, memo_len_);
+    if (node.valid()) memo_.insert(key_of(node), memo_len_);
+    put_index(memo_len_++);
+  }
+
+  // A str object made for the occasion (fresh identity; CPython's shared object for '' and
+  // one-character latin-1 text).
+  Value text_value(std::string_view s) {
+    if (s.empty()) return empty_str();
+    if (s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80) return str_singleton(static_cast<unsigned char>(s[0]));
+    if (s.size() == 2 && (static_cast<unsigned char>(s[0]) == 0xC2 || static_cast<unsigned char>(s[0]) == 0xC3))
+      return str_singleton(((static_cast<unsigned>(s[0]) & 0x1F) << 6) | (static_cast<unsigned>(s[1]) & 0x3F));
+    scratch_.emplace_back(s);
+    const std::string& t = scratch_.back();
+    return Access::make_ptr(Tag::str, t.size(), t.data());
+  }
+
+  // ---- objects --------------------------------------------------------------------------------
+  void enter_construction(const Value& v) {
+    int& depth = constructing_[Access::identity(v)];
+    // The third nested save of one object before it is memoized: its construction arguments
+    // lead back to it through values that are all being constructed too, so every further
+    // attempt would take the same path (CPython raises RecursionError).
+    if (++depth > 2)
+      fail(errc::unpicklable, "cannot pickle " + python_type_name(v) +
+                                  ": its construction arguments refer back to it (a cycle only Python's "
+                                  "__setstate__ could close)");
+  }
+  void leave_construction(const Value& v) {
+    auto it = constructing_.find(Access::identity(v));
+    if (it != constructing_.end() && --it->second == 0) constructing_.erase(it);
+  }
+
+  void lit(std::string_view s) { steps_.push_back(Step{SK::lit, s.size(), s.data(), Value(), {}, {}}); }
+  // Closes a tuple of k items made for the occasion ('(' was written before the items when
+  // the short forms do not apply).
+  void tuple_close(std::size_t k) {
+    if (k == 0) return lit(bin_ ? ")" : "(t");
+    if (proto_ >= 2 && k <= 3) {
+      static constexpr const char* ops[] = {"", "\x85", "\x86", "\x87"};
+      lit(ops[k]);
+    } else {
+      lit("t");
+    }
+    steps_.push_back(Step{SK::put_fresh, 0, nullptr, Value(), {}, {}});
+  }
+  bool tuple_open(std::size_t k) {
+    bool mark = k > 0 && !(proto_ >= 2 && k <= 3);
+    if (mark) lit("(");
+    return mark;
+  }
+
+  void save_args(const Value& args) { steps_.push_back(Step{SK::save, 0, nullptr, args, {}, {}}); }
+
+  void save_object(const Value& v) {
+    auto* o = Access::node<ObjectNode>(v);
+    auto how = static_cast<Construction>(o->h.kind);
+    auto lt = static_cast<LibraryType>(o->h.flags);
+    if (!o->callable.valid()) fail(errc::type_error, "an object without a class or callable cannot be pickled");
+    enter_construction(v);
+    std::size_t s = steps_.size();
+    const Value* list_items = o->list_items ? o->list_items->items : nullptr;
+    std::size_t n_list = o->list_items ? static_cast<std::size_t>(o->list_items->size) : 0;
+    const DictItem* dict_items = o->dict_items ? o->dict_items->items : nullptr;
+    std::size_t n_dict = o->dict_items ? static_cast<std::size_t>(o->dict_items->size) : 0;
+    Value args = o->args.valid() ? o->args : empty_tuple();
+    auto a = args.tag() == Tag::tuple ? args.elements() : std::span<const Value>();
+    KnownId cid = known_id(o->callable);
+
+    auto newobj = [&](const Value& cls, std::span<const Value> newargs, bool fresh) {
+      save_args(cls);
+      if (fresh) {
+        tuple_open(newargs.size());
+        for (const Value& x : newargs) save_args(x);
+        tuple_close(newargs.size());
+      } else {
+        save_args(args);
+      }
+      lit("\x81");
+    };
+    auto reduce = [&](const Value& callable, std::span<const Value> rargs, bool fresh) {
+      save_args(callable);
+      if (fresh) {
+        tuple_open(rargs.size());
+        for (const Value& x : rargs) save_args(x);
+        tuple_close(rargs.size());
+      } else {
+        save_args(args);
+      }
+      lit("R");
+    };
+    // A plain instance: what CPython writes for cls.__new__(cls) at this protocol.
+    auto plain_instance = [&](const Value& cls) {
+      if (proto_ >= 2) return newobj(cls, {}, true);
+      global_step("copyreg", "_reconstructor");
+      tuple_open(3);
+      save_args(cls);
+      global_step("builtins", "object");
+      save_args(make_none());
+      tuple_close(3);
+      lit("R");
+    };
+
+    switch (how) {
+      case Construction::reduce: {
+        if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3) {
+          KnownId base = known_id(a[1]);
+          if (base == KnownId::b_object && a[2].is_none()) {
+            plain_instance(a[0]);
+            break;
+          }
+          if (base == KnownId::b_tuple && a[2].tag() == Tag::tuple) {
+            newobj(a[0], a[2].elements(), true);
+            break;
+          }
+          if ((base == KnownId::b_int && a[2].is_int()) || (base == KnownId::b_float && a[2].is_float()) ||
+              (base == KnownId::b_str && a[2].is_str()) || (base == KnownId::b_bytes && a[2].is_bytes())) {
+            newobj(a[0], a.subspan(2, 1), true);
+            break;
+          }
+        }
+        if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty()) {
+          newobj(a[0], a.subspan(1), true);
+          break;
+        }
+        if (cid == KnownId::copyreg_newobj_ex && proto_ >= 4 && a.size() == 3) {
+          save_args(a[0]);
+          save_args(a[1]);
+          save_args(a[2]);
+          lit("\x92");
+          break;
+        }
+        if (lt == LibraryType::ordered_dict && !a.empty()) {
+          // OrderedDict.__reduce__: (cls, (), state, None, iter(items)); Python 2 passed the
+          // items as an argument (they are in the record's items already).
+          reduce(o->callable, {}, true);
+          break;
+        }
+        if (lt == LibraryType::counter && o->dict_items) {
+          // Counter.__reduce__: (cls, (dict(self),))
+          save_args(o->callable);
+          tuple_open(1);
+          steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
+          tuple_close(1);
+          lit("R");
+          n_dict = 0;
+          break;
+        }
+        if (lt == LibraryType::deque && !a.empty() && (a[0].is_list() || a[0].is_tuple()) && !a[0].elements().empty()) {
+          // deque.__reduce__: (cls, () or ((), maxlen), state, iter(self)); Python 2 passed the
+          // items as the first argument (they are in the record's items already).
+          save_args(o->callable);
+          if (a.size() >= 2 && !a[1].is_none()) {
+            tuple_open(2);
+            save_args(empty_tuple());
+            save_args(a[1]);
+            tuple_close(2);
+          } else {
+            lit(bin_ ? ")" : "(t");
+          }
+          lit("R");
+          break;
+        }
+        if ((lt == LibraryType::datetime || lt == LibraryType::time || lt == LibraryType::date) && !a.empty()) {
+          if (Value st = datetime_state(lt, a[0]); st.valid()) {
+            std::vector<Value>& fresh = scratch_args();
+            fresh.assign(a.begin(), a.end());
+            fresh[0] = st;
+            reduce(o->callable, fresh, true);
+            break;
+          }
+        }
+        reduce(o->callable, {}, false);
+        break;
+      }
+      case Construction::newobj:
+        if (proto_ >= 2) {
+          newobj(o->callable, {}, false);
+        } else if (a.empty()) {
+          plain_instance(o->callable);
+        } else {
+          // cls.__new__(cls, *args) below protocol 2: copyreg.__newobj__(cls, *args)
+          global_step("copyreg", "__newobj__");
+          tuple_open(a.size() + 1);
+          save_args(o->callable);
+          for (const Value& x : a) save_args(x);
+          tuple_close(a.size() + 1);
+          lit("R");
+        }
+        break;
+      case Construction::newobj_ex:
+        if (proto_ >= 4) {
+          save_args(o->callable);
+          save_args(args);
+          save_args(o->kwargs.valid() ? o->kwargs : Value());
+          lit("\x92");
+        } else {
+          global_step("copyreg", "__newobj_ex__");
+          tuple_open(3);
+          save_args(o->callable);
+          save_args(args);
+          save_args(o->kwargs);
+          tuple_close(3);
+          lit("R");
+        }
+        break;
+      case Construction::inst:
+      case Construction::obj: {
+        bool legacy_ok = (how == Construction::inst && proto_ == 0) || (how == Construction::obj && proto_ == 1);
+        if (legacy_ok && how == Construction::obj) {
+          lit("(");
+          save_args(o->callable);
+          for (const Value& x : a) save_args(x);
+          lit("o");
+        } else if (legacy_ok && o->callable.tag() == Tag::global && inst_writable(o->callable)) {
+          lit("(");
+          for (const Value& x : a) save_args(x);
+          auto* g = Access::node<GlobalNode>(o->callable);
+          std::string_view m = Access::sv(g->module), nm = Access::sv(g->name);
+          if (o_.fix_imports) map_python3_global(m, nm, m, nm);
+          scratch_.emplace_back("i");
+          scratch_.back().append(m).push_back('\n');
+          scratch_.back().append(nm).push_back('\n');
+          lit(scratch_.back());
+        } else if (a.empty()) {
+          plain_instance(o->callable);
+        } else {
+          reduce(o->callable, a, true);
+        }
+        break;
+      }
+    }
+    steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+    if (n_list) steps_.push_back(Step{SK::list_items, n_list, list_items, Value(), {}, {}});
+    if (n_dict) steps_.push_back(Step{SK::dict_items, n_dict, dict_items, Value(), {}, {}});
+    if (o->earlier_states) {
+      for (std::uint64_t k = 0; k < o->earlier_states->size; ++k) {
+        save_args(o->earlier_states->items[k]);
+        lit("b");
+      }
+    }
+    if (o->state.valid()) {
+      save_args(o->state);
+      lit("b");
+    }
+    push_script(s);
+  }
+
+  std::vector<Value>& scratch_args() {
+    scratch_values_.emplace_back();
+    return scratch_values_.back();
+  }
+
+  // The state bytes CPython's date/time/datetime __reduce_ex__ gives at this protocol, when it
+  // differs from the recorded argument (missing otherwise): Python 2 wrote the state as a str
+  // (read with encoding='latin1'), and the fold flag (high bit of the month byte of a datetime,
+  // of the hour byte of a time) is only written at protocol 4 and above.
+  Value datetime_state(LibraryType lt, const Value& arg) {
+    std::string st;
+    bool changed = false;
+    if (arg.is_bytes()) {
+      st.assign(Access::p(arg), static_cast<std::size_t>(arg.inline_length()));
+    } else if (arg.is_str()) {
+      std::string_view u = Access::sv(arg);
+      for (std::size_t i = 0; i < u.size();) {
+        char32_t cp;
+        i += decode_utf8(u.data() + i, u.size() - i, cp);
+        if (cp > 0xFF) return Value();
+        st.push_back(static_cast<char>(cp));
+      }
+      changed = true;
+    } else {
+      return Value();
+    }
+    std::size_t fold_byte = lt == LibraryType::datetime ? 2 : 0;
+    if (proto_ < 4 && lt != LibraryType::date && st.size() > fold_byte && (st[fold_byte] & 0x80) &&
+        st.size() == (lt == LibraryType::datetime ? 10u : 6u)) {
+      st[fold_byte] = static_cast<char>(st[fold_byte] & 0x7F);
+      changed = true;
+    }
+    if (!changed) return Value();
+    scratch_.push_back(std::move(st));
+    return Access::make_ptr(Tag::bytes, scratch_.back().size(), scratch_.back().data());
+  }
+
+  static bool inst_writable(const Value& g) {
+    auto* n = Access::node<GlobalNode>(g);
+    for (char c : Access::sv(n->module))
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\n') return false;
+    for (char c : Access::sv(n->name))
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\n' || c == '.') return false;
+    return true;
+  }
+
+  // ---- the frame machine ----------------------------------------------------------------------
+  // A script frame runs steps [i, n) of the step stack; its steps start at `batch` (they are
+  // dropped when it ends; scripts nest like the frames).
+  void push_script(std::size_t begin) {
+    Frame f{FT::script};
+    f.batch = begin;
+    f.i = begin;
+    f.n = steps_.size();
+    frames_.push_back(f);
+  }
+
+  void step() {
+    Frame& f = frames_.back();
+    switch (f.t) {
+      case FT::tuple: {
+        if (f.i < f.n) {
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        Value t = f.v;
+        std::size_t n = f.n;
+        frames_.pop_back();
+        bool short_form = proto_ >= 2 && n <= 3;
+        if (in_memo(t)) {  // reached recursively through its items
+          if (short_form) {
+            for (std::size_t k = 0; k < n; ++k) w1('0');
+          } else if (bin_) {
+            w1('1');
+          } else {
+            for (std::size_t k = 0; k <= n; ++k) w1('0');
+          }
+          return get(t);
+        }
+        if (short_form) {
+          w1(static_cast<char>(0x85 + n - 1));
+        } else {
+          w1('t');
+        }
+        return put(t);
+      }
+      case FT::frozenset: {
+        if (f.i < f.n) {
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        Value t = f.v;
+        frames_.pop_back();
+        if (in_memo(t)) {
+          w1('1');
+          return get(t);
+        }
+        w1('\x91');
+        return put(t);
+      }
+      case FT::exact_list: {
+        // batch_list_exact
+        if (f.n == 1) {
+          if (f.i == 0) {
+            f.i = 1;
+            Value x = f.items[0];
+            return save(x);
+          }
+          frames_.pop_back();
+          return w1('a');
+        }
+        if (f.phase == 0) {
+          w1('(');
+          f.phase = 1;
+          f.batch = 0;
+          return;
+        }
+        if (f.batch < k_batch && f.i < f.n) {
+          ++f.batch;
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        w1('e');
+        if (f.i >= f.n) return frames_.pop_back();
+        f.phase = 0;
+        return;
+      }
+      case FT::generic_list: {
+        if (!bin_) {
+          if (f.phase == 1) {
+            w1('a');
+            f.phase = 0;
+          }
+          if (f.i == f.n) return frames_.pop_back();
+          f.phase = 1;
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        // batch_list: phase 0 = between batches, 1 = single item written, 2 = in a batch
+        if (f.phase == 1) {
+          w1('a');
+          return frames_.pop_back();
+        }
+        if (f.phase == 0) {
+          std::size_t left = f.n - f.i;
+          if (left == 0) return frames_.pop_back();
+          if (left == 1) {
+            f.phase = 1;
+            Value x = f.items[f.i++];
+            return save(x);
+          }
+          w1('(');
+          f.phase = 2;
+          f.batch = 0;
+          return;
+        }
+        if (f.batch < k_batch && f.i < f.n) {
+          ++f.batch;
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        w1('e');
+        if (f.batch != k_batch) return frames_.pop_back();
+        f.phase = 0;
+        return;
+      }
+      case FT::exact_dict: {
+        // batch_dict_exact
+        if (f.n == 1) {
+          if (f.i == 0) {
+            if (!f.half) {
+              f.half = true;
+              Value k = f.ditems[0].key;
+              return save(k);
+            }
+            f.i = 1;
+            Value x = f.ditems[0].value;
+            return save(x);
+          }
+          frames_.pop_back();
+          return w1('s');
+        }
+        if (f.phase == 0) {
+          w1('(');
+          f.phase = 1;
+          f.batch = 0;
+          return;
+        }
+        if (f.half) {
+          f.half = false;
+          Value x = f.ditems[f.i++].value;
+          return save(x);
+        }
+        if (f.batch < k_batch && f.i < f.n) {
+          ++f.batch;
+          f.half = true;
+          Value k = f.ditems[f.i].key;
+          return save(k);
+        }
+        w1('u');
+        if (f.batch != k_batch) return frames_.pop_back();
+        f.phase = 0;  // a dict of exactly 1000*k items ends with an empty "(u"
+        return;
+      }
+      case FT::generic_dict: {
+        if (f.half) {
+          f.half = false;
+          Value x = f.ditems[f.i++].value;
+          return save(x);
+        }
+        if (!bin_) {
+          if (f.phase == 1) {
+            w1('s');
+            f.phase = 0;
+          }
+          if (f.i == f.n) return frames_.pop_back();
+          f.phase = 1;
+          f.half = true;
+          Value k = f.ditems[f.i].key;
+          return save(k);
+        }
+        if (f.phase == 1) {
+          w1('s');
+          return frames_.pop_back();
+        }
+        if (f.phase == 0) {
+          std::size_t left = f.n - f.i;
+          if (left == 0) return frames_.pop_back();
+          if (left == 1) {
+            f.phase = 1;
+            f.half = true;
+            Value k = f.ditems[f.i].key;
+            return save(k);
+          }
+          w1('(');
+          f.phase = 2;
+          f.batch = 0;
+          return;
+        }
+        if (f.batch < k_batch && f.i < f.n) {
+          ++f.batch;
+          f.half = true;
+          Value k = f.ditems[f.i].key;
+          return save(k);
+        }
+        w1('u');
+        if (f.batch != k_batch) return frames_.pop_back();
+        f.phase = 0;
+        return;
+      }
+      case FT::set_items: {
+        if (f.phase == 0) {
+          w1('(');
+          f.phase = 1;
+          f.batch = 0;
+          return;
+        }
+        if (f.batch < k_batch && f.i < f.n) {
+          ++f.batch;
+          Value x = f.items[f.i++];
+          return save(x);
+        }
+        w1('\x90');
+        if (f.batch != k_batch) return frames_.pop_back();
+        f.phase = 0;  // exactly 1000*k items: a trailing empty "(\x90"
+        return;
+      }
+      case FT::script:
+        return run_step();
+    }
+  }
+
+  // Runs the next step of the script frame on top.
+  void run_step() {
+    Frame& f = frames_.back();
+    if (f.i >= f.n) {
+      steps_.resize(f.batch);
+      frames_.pop_back();
+      return;
+    }
+    Step st = steps_[f.i++];
+    switch (st.k) {
+      case SK::save:
+        return save(st.v);
+      case SK::save_pid:
+        return save(st.v, true);
+      case SK::save_module: {
+        // Module names of classes and functions are interned strs in CPython, so globals of one
+        // module share the object: memoized by content as well as by identity.
+        boundary();
+        if (st.v.valid()) return save(st.v);
+        auto it = module_memo_.find(st.a);
+        if (it != module_memo_.end()) return get_index(it->second);
+        module_memo_.emplace(std::string(st.a), memo_len_);
+        return save_str(text_value(st.a));
+      }
+      case SK::lit:
+        return w(static_cast<const char*>(st.p), st.n);
+      case SK::fresh_list:
+        w(bin_ ? "]" : "(l");
+        put_fresh();
+        return list_frame(static_cast<const Value*>(st.p), st.n, true);
+      case SK::fresh_dict:
+        w(bin_ ? "}" : "(d");
+        put_fresh();
+        return dict_frame(static_cast<const DictItem*>(st.p), st.n, true);
+      case SK::global:
+        boundary();
+        return save_global(st.a, st.b, Value(), Value(), Value());
+      case SK::put_obj: {
+        if (st.n == 1) {  // a global written through STACK_GLOBAL or getattr
+          return memoize_global(std::string(st.a), st.v);
+        }
+        leave_construction(st.v);
+        if (in_memo(st.v)) {  // memoized while its arguments were written (recursion)
+          w1('0');
+          get(st.v);
+          f.i = f.n;  // nothing more to write for it
+          return;
+        }
+        return put(st.v);
+      }
+      case SK::put_fresh:
+        return put_fresh();
+      case SK::list_items:
+        return list_frame(static_cast<const Value*>(st.p), st.n, false);
+      case SK::dict_items:
+        return dict_frame(static_cast<const DictItem*>(st.p), st.n, false);
+    }
+  }
+
+  const WriteOptions& o_;
+  int proto_ = 4;
+  bool bin_ = true;
+  std::string& out_;
+  std::size_t pos_;
+  bool framing_ = false;
+  std::size_t frame_start_ = k_no_frame;
+  MemoMap memo_;
+  std::uint64_t memo_len_ = 0;
+  std::unordered_map<std::string, std::uint64_t> global_memo_;
+  std::map<std::string, std::uint64_t, std::less<>> module_memo_;
+  std::unordered_map<const void*, int> constructing_;
+  std::vector<Frame> frames_;
+  std::vector<Step> steps_;
+  std::deque<std::string> scratch_;
+  std::deque<std::vector<Value>> scratch_values_;
+};
+
+}  // namespace
+}  // namespace brine::detail
 
 namespace brine {
 
-Result<std::string> dumps(const Value&, const WriteOptions&) {
+namespace {
+
+Error to_error(const detail::WriteFailure& f) {
   Error e;
-  e.code = errc::unsupported;
-  e.message = "the writer is not implemented yet";
+  e.code = f.code;
+  e.message = f.message;
   return e;
 }
 
-Result<void> dump(const Value& v, std::string& out, const WriteOptions& o) {
-  auto r = dumps(v, o);
-  if (!r) return std::move(r).error();
-  out += *r;
+}  // namespace
+
+Result<void> dump(const Value& v, std::string& out, const WriteOptions& options) {
+  std::size_t start = out.size();
+  try {
+    detail::Pickler p(options, out);
+    p.run(v);
+  } catch (const detail::WriteFailure& f) {
+    out.resize(start);
+    return to_error(f);
+  } catch (const Exception& e) {  // from a caller's hook
+    out.resize(start);
+    return e.error();
+  } catch (const std::bad_alloc&) {
+    out.resize(start);
+    Error e;
+    e.code = errc::out_of_memory;
+    e.message = "out of memory while writing the pickle";
+    return e;
+  }
   return {};
 }
 
-Result<void> dump_file(const std::filesystem::path&, const Value& v, const WriteOptions& o) {
-  auto r = dumps(v, o);
-  if (!r) return std::move(r).error();
+Result<std::string> dumps(const Value& v, const WriteOptions& options) {
+  std::string out;
+  auto r = dump(v, out, options);
+  if (!r) return r.error();
+  return out;
+}
+
+namespace {
+
+Error io_error(const std::filesystem::path& path, std::string what) {
+  Error e;
+  e.code = errc::io_error;
+  e.path = path.string();
+  e.message = std::move(what) + ": " + std::strerror(errno);
+  return e;
+}
+
+mode_t process_umask() {
+  // umask() can only be read by setting it; /proc tells without changing anything.
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+  }
+  return 022;
+}
+
+}  // namespace
+
+Result<void> dump_file(const std::filesystem::path& path, const Value& v, const WriteOptions& options) {
+  std::string bytes;
+  if (auto r = dump(v, bytes, options); !r) {
+    Error e = r.error();
+    e.path = path.string();
+    return e;
+  }
+  if (path == "-") {
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t k = ::write(1, bytes.data() + off, bytes.size() - off);
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        return io_error(path, "cannot write to standard output");
+      }
+      off += static_cast<std::size_t>(k);
+    }
+    return {};
+  }
+  std::filesystem::path dir = path.parent_path();
+  std::string tmpl = (dir.empty() ? std::filesystem::path(".") : dir).string() + "/." + path.filename().string() + ".brine-XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) return io_error(path, "cannot create a temporary file beside it");
+  auto abandon = [&](const char* what) {
+    Error e = io_error(path, what);
+    ::close(fd);
+    ::unlink(name.data());
+    return e;
+  };
+  struct stat st;
+  mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : (0666 & ~process_umask());
+  if (::fchmod(fd, mode) != 0) return abandon("cannot set the permissions of the temporary file");
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t k = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      return abandon("cannot write the temporary file");
+    }
+    off += static_cast<std::size_t>(k);
+  }
+  if (::fsync(fd) != 0) return abandon("cannot flush the temporary file");
+  if (::close(fd) != 0) {
+    Error e = io_error(path, "cannot close the temporary file");
+    ::unlink(name.data());
+    return e;
+  }
+  if (::rename(name.data(), path.c_str()) != 0) {
+    Error e = io_error(path, "cannot rename the temporary file over it");
+    ::unlink(name.data());
+    return e;
+  }
   return {};
 }
 

@@ -413,8 +413,9 @@ struct ByteArrayNode {
 };
 
 // A reference to module.qualname: inert, never imported. Interned per document.
+inline constexpr std::uint8_t k_global_own_strs = 1;  // module/name are the pickle's str objects
 struct GlobalNode {
-  NodeHeader h;  // kind: known-global id (0 = unknown)
+  NodeHeader h;  // kind: known-global id (0 = unknown); aux: KnownKind; flags: k_global_own_strs
   Value module;  // str
   Value name;    // str
 };

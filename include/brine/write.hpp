@@ -40,22 +40,23 @@ struct WriteOptions {
   /// CPython's `fix_imports=True`.
   bool fix_imports = true;
 
-  /// Persistent IDs, as `Pickler.persistent_id`: called for every value that is not None, a
-  /// bool, an int or a float; return a missing Value (the default) to write the value itself, or
-  /// the ID to write instead (PERSID at protocol 0, which needs an ASCII str ID; else BINPERSID).
-  /// The ID may live in any document that outlives the call. Values of `Kind::persistent` (IDs
-  /// read from a pickle and left unresolved) are always written back as persistent IDs.
-  std::function<Value(const Value& v)> persistent_id;
+  /// Persistent IDs, as `Pickler.persistent_id`: called for every value written (atoms too, as
+  /// CPython does; not for the ID itself); return a missing Value (or None) to write the value
+  /// itself, or the ID to write instead (PERSID at protocol 0, which needs an ASCII str or an
+  /// int; else BINPERSID). The ID may live in any document that outlives the call. Values of
+  /// `Kind::persistent` (IDs read from a pickle and left unresolved) are always written back
+  /// as persistent IDs.
+  std::function<Value(const Value& v)> persistent_id{};
 
   /// Protocol-5 buffers (`Kind::buffer` values), as `pickle.dumps(buffer_callback=...)`: return
   /// true to write the buffer in band, false to write NEXT_BUFFER (the caller then transfers the
   /// data). Without a callback, buffers are written in band (read-only ones as bytes, writable
   /// ones as bytearray), as CPython does.
-  std::function<bool(const Value& buffer)> buffer_callback;
+  std::function<bool(const Value& buffer)> buffer_callback{};
 
   /// copyreg's extension registry: (module, qualified name) -> code (1..2^31-1), used at
   /// protocol 2 and above (EXT1/EXT2/EXT4).
-  std::map<std::pair<std::string, std::string>, std::int32_t> extensions;
+  std::map<std::pair<std::string, std::string>, std::int32_t> extensions{};
 };
 
 /// Writes `v` and everything it references as one pickle.
