@@ -255,7 +255,9 @@ std::string convert_one(const ConvertArgs& a, int* protocol_used) {
   if (protocol_used) *protocol_used = wo.protocol < 0 ? 5 : wo.protocol;
   auto write_error = [&](brine::Error e) {
     std::string where = a.out == "-" ? std::string("<stdout>") : a.out;
-    e.path = e.path.empty() ? where : where + ": " + e.path;
+    // dump_file names the file itself; dumps may name a value path ($['a'][3])
+    if (e.path.empty()) e.path = where;
+    else if (e.path.compare(0, where.size(), where) != 0) e.path = where + ": " + e.path;
     return e.to_string();
   };
   if (a.out == "-") {
