@@ -12,6 +12,7 @@
 #include "brine/dis.hpp"
 #include "brine/error.hpp"
 #include "brine/json.hpp"
+#include "brine/mapping.hpp"
 #include "brine/opcodes.hpp"
 #include "brine/read.hpp"
 #include "brine/repr.hpp"
