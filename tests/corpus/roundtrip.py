@@ -607,6 +607,8 @@ class Brine:
         self.path = path
         self.timeout = timeout
         self.calls = 0
+        self.problems = []  # batch processes that ended badly after their last job
+        self.lock = threading.Lock()
 
     def run(self, args, stdin=None):
         self.calls += 1
@@ -638,6 +640,11 @@ class Brine:
                     break
                 done += 1
             if done == len(jobs):
+                if rc_ not in (0, 1):  # e.g. a sanitizer's report at exit (leaks)
+                    with self.lock:
+                        self.problems.append("%s after all %d jobs of %s; stderr ends: %s" % (
+                            oracle_mod.status_text(rc_, b""), len(jobs), listfile,
+                            err.decode("utf-8", "replace")[-1500:]))
                 return
             # the job after the last reported one crashed or hung
             j = jobs[done]
@@ -1289,6 +1296,8 @@ def main():
             for f in futs:
                 f.result()
         t_brine = time.time() - t0
+        for prob in brine.problems:
+            report.fail("brine crashed", "convert --batch", "    " + prob)
         ck = Checker(report)
         for case, by_variant in per_case:
             ck.check_case(case, by_variant)
