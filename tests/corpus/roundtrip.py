@@ -63,6 +63,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen")
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree for the modules imported below
 
 import check as oracle_mod  # noqa: E402  (check.py: the no-import oracle, run_with_big_stack)
 import generate as generate_mod  # noqa: E402  (its classes: the corpus's __main__.* globals)
