@@ -602,6 +602,8 @@ TEST(MappingChrono, AwareDateTimeDecodes) {
   std::string st2 = {'\x07', '\xe4', 1, 1, 0, 30, 0, 0, 0, 0};
   EXPECT_EQ(brine::from_value<sys_seconds>(aware(st2, tz(0, 7200))).value(), sys_days(2019y / 12 / 31) + 22h + 30min);
   EXPECT_EQ(brine::from_value<sys_seconds>(aware(st2, d.b.none())).value(), sys_days(2020y / 1 / 1) + 30min);
+  Value pytz_utc = d.b.reduce(d.b.global("pytz", "_UTC"), d.b.tuple({}));
+  EXPECT_EQ(brine::from_value<sys_seconds>(aware(st2, pytz_utc)).value(), sys_days(2020y / 1 / 1) + 30min);
   Value zi = d.b.reduce(d.b.global("zoneinfo", "ZoneInfo._unpickle"), d.b.tuple({d.b.str("Europe/Paris"), d.b.integer(1)}));
   auto r = brine::from_value<sys_seconds>(aware(st2, zi));
   ASSERT_FALSE(r);

@@ -38,6 +38,7 @@
 #include <chrono>
 #include <cmath>
 #include <complex>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -82,6 +83,14 @@ struct codec {
 namespace detail {
 template <class T>
 concept has_codec = !requires { typename codec<T>::brine_unsupported_type; };
+template <class T>
+concept codec_has_to_value = requires(Builder& b, const T& x) {
+  { codec<T>::to_value(b, x) } -> std::convertible_to<Value>;
+};
+template <class T>
+concept codec_has_from_value = requires(const Value& v) {
+  { codec<T>::from_value(v) } -> std::convertible_to<Result<T>>;
+};
 }  // namespace detail
 
 /// Makes the Python value for `x` in the builder's document. Throws brine::Exception
@@ -98,7 +107,9 @@ Value to_value(Builder& b, const T& x) {
   static_assert(detail::has_codec<T>,
                 "brine::to_value: no mapping for this C++ type; specialize brine::codec<T> "
                 "(to_value/from_value) or describe the struct with BRINE_FIELDS / BRINE_CLASS");
-  if constexpr (detail::has_codec<T>) {
+  static_assert(!detail::has_codec<T> || detail::codec_has_to_value<T>,
+                "brine::to_value: brine::codec<T> needs `static brine::Value to_value(brine::Builder&, const T&)`");
+  if constexpr (detail::codec_has_to_value<T>) {
     return codec<T>::to_value(b, x);
   } else {
     return Value();
@@ -120,7 +131,9 @@ Result<T> from_value(const Value& v) {
   static_assert(detail::has_codec<T>,
                 "brine::from_value: no mapping for this C++ type; specialize brine::codec<T> "
                 "(to_value/from_value) or describe the struct with BRINE_FIELDS / BRINE_CLASS");
-  if constexpr (detail::has_codec<T>) {
+  static_assert(!detail::has_codec<T> || detail::codec_has_from_value<T>,
+                "brine::from_value: brine::codec<T> needs `static brine::Result<T> from_value(const brine::Value&)`");
+  if constexpr (detail::codec_has_from_value<T>) {
     Result<T> r = codec<T>::from_value(v);
     if (!r && r.error().path.empty()) {
       Error e = std::move(r).error();
@@ -918,7 +931,7 @@ Result<T> decode(std::string_view bytes, const ReadOptions& options = {}) {
 /// <-> {'x': ..., 'y': ...}. Write it in the struct's namespace (or `friend BRINE_FIELDS(...)`
 /// inside the struct, for private members). Decoding needs a default-constructible struct;
 /// absent keys are an error except for std::optional fields; other keys are ignored.
-/// Up to 64 fields.
+/// Up to 256 fields.
 ///
 /// \code
 ///   namespace geo { struct Point { double x = 0, y = 0; }; BRINE_FIELDS(Point, x, y) }
