@@ -393,6 +393,8 @@ class Unpickler {
   Value py2_str(const std::uint8_t* p, std::size_t n, bool may_borrow) {
     switch (opt_.encoding) {
       case StringEncoding::bytes:
+        // PyBytes_FromStringAndSize(s, 1): CPython's shared one-byte object.
+        if (n == 1) return bytes_singleton(p[0]);
         return make_bytes(g_, p, n, may_borrow && borrow_);
       case StringEncoding::ascii:
         for (std::size_t i = 0; i < n; ++i)

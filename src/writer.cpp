@@ -3,6 +3,8 @@
 // of the graph: containers and multi-part constructions are frames on an explicit stack.
 #include "brine/write.hpp"
 
+#include "brine/repr.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,6 +332,9 @@ class Pickler {
       for (int k = 0; k < 4; ++k) hdr[1 + k] = static_cast<char>((n >> (8 * k)) & 0xFF);
       return w_payload(hdr, 5, b, n);
     }
+    if (bigint_decimal_digits(b, n) > 4300)  // str(int) of CPython's default int_max_str_digits
+      fail(errc::unpicklable, "Exceeds the limit (4300 digits) for integer string conversion: protocols 0 and 1 "
+                              "write ints as decimal text");
     std::string s = "L";
     bigint_to_decimal(s, b, n);
     s += "L\n";
@@ -502,14 +507,8 @@ class Pickler {
       lit("Q");
       return push_script(s);
     }
-    std::string text;
-    if (pid.tag() == Tag::str) {
-      text = std::string(Access::sv(pid));
-    } else if (pid.tag() == Tag::int64) {
-      text = std::to_string(Access::i(pid));
-    } else {
-      fail(errc::unpicklable, "persistent IDs in protocol 0 must be ASCII strings (got " + python_type_name(pid) + ")");
-    }
+    // P + str(pid): for everything but a str, str() is repr().
+    std::string text = pid.tag() == Tag::str ? std::string(Access::sv(pid)) : brine::repr(pid);
     for (char c : text)
       if (static_cast<unsigned char>(c) >= 0x80 || c == '\n')
         fail(errc::unpicklable, "persistent IDs in protocol 0 must be ASCII strings");
@@ -776,14 +775,30 @@ class Pickler {
       }
       lit("R");
     };
-    // A plain instance: what CPython writes for cls.__new__(cls) at this protocol.
+    // A plain instance: what CPython writes for cls.__new__(cls) at this protocol. Below
+    // protocol 2 that is copyreg._reduce_ex's form: _reconstructor(cls, base, base(obj)) with
+    // base = list / dict for list and dict subclasses (their items go into that argument).
     auto plain_instance = [&](const Value& cls) {
       if (proto_ >= 2) return newobj(cls, {}, true);
+      if (o->state.tag() == Tag::tuple && o->state.elements().size() == 2 && o->state.elements()[1].is_dict())
+        fail(errc::unpicklable, "cannot pickle " + python_type_name(v) + " at protocol " + std::to_string(proto_) +
+                                    ": a class that defines __slots__ without defining __getstate__ cannot be "
+                                    "pickled with protocol 0 or 1");
       global_step("copyreg", "_reconstructor");
       tuple_open(3);
       save_args(cls);
-      global_step("builtins", "object");
-      save_args(make_none());
+      if (n_list && !n_dict) {
+        global_step("builtins", "list");
+        steps_.push_back(Step{SK::fresh_list, n_list, list_items, Value(), {}, {}});
+        n_list = 0;
+      } else if (n_dict && !n_list) {
+        global_step("builtins", "dict");
+        steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
+        n_dict = 0;
+      } else {
+        global_step("builtins", "object");
+        save_args(make_none());
+      }
       tuple_close(3);
       lit("R");
     };
@@ -796,10 +811,23 @@ class Pickler {
             plain_instance(a[0]);
             break;
           }
-          if (base == KnownId::b_tuple && a[2].tag() == Tag::tuple) {
-            newobj(a[0], a[2].elements(), true);
+          // list and dict subclasses: NEWOBJ, then the items (copyreg.__reduce_ex__'s listitems /
+          // dictitems at protocol 2+). The items given to _reconstructor come first.
+          if (base == KnownId::b_list && a[2].is_list() && !n_list) {
+            newobj(a[0], {}, true);
+            list_items = a[2].elements().data();
+            n_list = a[2].elements().size();
             break;
           }
+          if (base == KnownId::b_dict && a[2].is_dict() && !n_dict) {
+            newobj(a[0], {}, true);
+            dict_items = a[2].items().data();
+            n_dict = a[2].items().size();
+            break;
+          }
+          // Subclasses of int, float, str, bytes: __getnewargs__ gives (base(self),). (Tuple
+          // subclasses are left alone: a namedtuple's __getnewargs__ gives its fields instead, and
+          // the record does not say which one this is.)
           if ((base == KnownId::b_int && a[2].is_int()) || (base == KnownId::b_float && a[2].is_float()) ||
               (base == KnownId::b_str && a[2].is_str()) || (base == KnownId::b_bytes && a[2].is_bytes())) {
             newobj(a[0], a.subspan(2, 1), true);

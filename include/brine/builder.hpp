@@ -47,7 +47,11 @@ class Builder {
   Value list(std::initializer_list<Value> items) { return list(std::span<const Value>(items.begin(), items.size())); }
   Value dict();
   Value set(std::span<const Value> items = {});
+  Value set(std::initializer_list<Value> items) { return set(std::span<const Value>(items.begin(), items.size())); }
   Value frozenset(std::span<const Value> items = {});
+  Value frozenset(std::initializer_list<Value> items) {
+    return frozenset(std::span<const Value>(items.begin(), items.size()));
+  }
   /// A reference to module.name (interned: the same name gives the same value).
   Value global(std::string_view module, std::string_view name);
   /// An object of class `cls` built as `cls.__new__(cls, *args)` (NEWOBJ), with optional state.
