@@ -16,6 +16,7 @@
 #include <limits>
 #include <list>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -761,6 +762,33 @@ struct Cases {
     };
     list.push_back(std::move(c));
   }
+
+  // Types decode<T> refuses (views into a document): only brine -> CPython.
+  template <class T>
+  void add_encode_only(std::string name, T value, std::string expr) {
+    PyCase c;
+    c.name = std::move(name);
+    c.expr = std::move(expr);
+    c.dir = Dir::to_python;
+    c.encode = [value](int proto) { return brine::encode(value, proto); };
+    list.push_back(std::move(c));
+  }
+  // CPython's pickle of `expr` must fail to decode as T with exactly this error.
+  template <class T>
+  void add_error(std::string name, std::string expr, std::string expected) {
+    PyCase c;
+    c.name = std::move(name);
+    c.expr = std::move(expr);
+    c.dir = Dir::from_python;
+    c.check = [expected](std::string_view bytes) -> std::string {
+      auto r = brine::decode<T>(bytes);
+      if (r) return "decoded, expected the error " + expected;
+      std::string got = std::string(brine::errc_name(r.error().code)) + " " + r.error().to_string();
+      return got == expected ? "" : "error " + got + ", expected " + expected;
+    };
+    list.push_back(std::move(c));
+  }
+  std::shared_ptr<Document> keep = std::make_shared<Document>(Document::create());
 };
 
 struct SameDouble {
@@ -817,6 +845,16 @@ Cases all_cases() {
   c.add("bytes_empty", std::vector<std::byte>(), "b''");
   c.add("bytes_long", bytes_of(std::string(300, '\xab')), "b'\\xab' * 300");
   c.add("bytes_array", std::array<std::byte, 3>{std::byte{'a'}, std::byte{'b'}, std::byte{0x80}}, "b'ab\\x80'");
+  static const std::vector<std::byte> span_data = bytes_of("sp\x01");
+  c.add_encode_only("bytes_span", std::span<const std::byte>(span_data), "b'sp\\x01'");
+  c.add_encode_only("str_view", std::string_view("vi\xc3\xa9w"), "'vi\\xe9w'");
+  c.add_encode_only("str_view_list", std::vector<std::string_view>{"a", "b"}, "['a', 'b']");
+  {
+    Builder kb(*c.keep);
+    Value any = kb.list({kb.none(), kb.bytearray(bytes_of("ba")), kb.frozenset(vals({kb.integer(1)}))});
+    c.add_encode_only("value_passthrough", std::map<std::string, Value>{{"any", any}},
+                      "{'any': [None, bytearray(b'ba'), frozenset({1})]}");
+  }
   c.add("bytes_from_bytearray", bytes_of("xy"), "bytearray(b'xy')", Dir::from_python);
   // sequences
   c.add("list_int", std::vector<int>{1, 2, 3}, "[1, 2, 3]");
@@ -927,6 +965,26 @@ Cases all_cases() {
         "pytypes.Model('empty', [], {}, set(), datetime.datetime(1999, 12, 31), datetime.timedelta(0))");
   c.add("dataclass_frozen", mapping_test::Frozen{"w", {0.5, -1.0}}, "pytypes.Frozen('w', (0.5, -1.0))");
   c.add("dataclass_shared", std::vector<Point>{{7, 7}, {7, 7}}, "[pytypes.Point(7, 7)] * 2", Dir::from_python);
+  // errors on CPython's pickles
+  c.add_error<mapping_test::Config>("error_path_example", "{'config': {'layers': [1, 2, 3, 'four']}}",
+                                    "wrong_kind $['config']['layers'][3]: expected int, got str");
+  c.add_error<Model>("error_dataclass_field",
+                     "pytypes.Model('m', [pytypes.Layer('a', 1), pytypes.Layer('b', '2')], {}, set(), "
+                     "datetime.datetime(2000, 1, 1), datetime.timedelta(0))",
+                     "wrong_kind $.layers[1].width: expected int, got str");
+  c.add_error<Point>("error_wrong_class", "pytypes.Layer('a', 1)", "wrong_kind $: expected pytypes.Point, got pytypes.Layer");
+  c.add_error<std::map<std::string, std::uint8_t>>("error_range", "{'batch': 300}",
+                                                   "out_of_range $['batch']: int 300 does not fit std::uint8_t (0..255)");
+  c.add_error<std::vector<std::int64_t>>("error_bigint", "[1, 2**64]",
+                                         "out_of_range $[1]: int 18446744073709551616 does not fit std::int64_t "
+                                         "(-9223372036854775808..9223372036854775807)");
+  c.add_error<std::map<int, int>>("error_key", "{'a': 1}", "wrong_kind $: key 'a': expected int, got str");
+  c.add_error<std::tuple<int, int>>("error_tuple_len", "(1, 2, 3)", "out_of_range $: expected a tuple of 2 elements, got 3");
+  c.add_error<std::chrono::seconds>("error_td_ticks", "datetime.timedelta(seconds=1.5)",
+                                    "out_of_range $: datetime.timedelta(seconds=1, microseconds=500000) is not a whole "
+                                    "number of ticks of this std::chrono duration type");
+  c.add_error<std::chrono::sys_seconds>("error_dt_str", "'2020-01-01'", "wrong_kind $: expected datetime.datetime, got str");
+  c.add_error<std::vector<std::string>>("error_bytes_for_str", "['a', b'b']", "wrong_kind $[1]: expected str, got bytes");
   return c;
 }
 
