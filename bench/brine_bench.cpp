@@ -10,12 +10,34 @@
 //       the file and after the load (input + result + anything transient), plus the graph signature.
 //   brine_bench walk FILE
 //       Prints the graph signature only.
+//   brine_bench dump FILE [--protocol N] [--min-time SEC] [--min-reps N] [--max-reps N]
+//       Loads FILE once (untimed), then times brine::dumps(doc.root(), {.protocol = N}) (N: the
+//       pickle's own protocol by default). When N is the pickle's protocol, checks once that the
+//       output is FILE's bytes: for a CPython-written pickle of builtin values brine must write
+//       exactly what CPython wrote (a difference is a writer bug: reported on stderr and as
+//       "identical": false, with the first differing offset). Also times, for reference,
+//       brine::dump(root, out) into one std::string reused (cleared) from dump to dump.
+//   brine_bench peak-dump FILE [--protocol N]
+//       Loads FILE (untimed), resets the peak RSS (/proc/self/clear_refs), dumps once and prints
+//       the growth of the peak RSS during the dump (output + anything transient).
+//   brine_bench typed FILE [--protocol N] [--out OUT] [--min-time SEC] ...
+//       The typed-encoding benchmark: FILE is a pickle of a list of record dicts (run.py's
+//       typed_100k payload); it is decoded once (untimed) into a std::vector<Record> (a C++ struct
+//       of 8 fields, BRINE_FIELDS), then brine::encode(records, N) (include/brine/mapping.hpp) is
+//       timed, and for the breakdown its two halves: brine::to_value into a fresh Document
+//       (Builder) and brine::dumps of that value. OUT receives encode's bytes (run.py loads them
+//       with CPython and compares with its list of dicts). For reference it also times the same
+//       list of dicts built by hand with brine::Builder with one str per key shared by all
+//       records (as CPython's literal keys are) + dumps, and checks those bytes are FILE's.
+//   brine_bench peak-typed FILE [--protocol N]
+//       As peak-dump, for brine::encode of the decoded records.
 //
 // Timing scheme (the same as run.py uses for CPython): one untimed warm-up load picks `number`,
 // the count of loads per sample, so that a sample lasts >= 1 ms; samples are taken until both
 // --min-time seconds and --min-reps samples are reached (or --max-reps); the per-load time of a
 // sample is its duration / number. Each load's result is kept alive until the sample's clock
-// stops and destroyed afterwards, so neither side pays for freeing inside the timed region.
+// stops and destroyed afterwards, so neither side pays for freeing inside the timed region. The
+// dump modes use the same scheme; their results are the output strings (CPython: bytes objects).
 //
 // The signature is a walk of the complete value graph (outside the timed region): counts per
 // kind, the sum of the ints, the xor of the floats' bits, total UTF-8 bytes of the strs... run.py
@@ -32,10 +54,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "brine/brine.hpp"
+#include "brine/mapping.hpp"
+#include "brine/write.hpp"
 
 namespace {
 
@@ -151,9 +176,10 @@ struct Config {
   std::size_t max_reps = 500;
 };
 
+// `load` is any timed operation; its results are kept until the sample's clock stops.
 template <class Load>
 Stats measure(const Config& cfg, Load&& load) {
-  std::vector<brine::Document> keep;
+  std::vector<decltype(load())> keep;
   // Warm-up load, which also sizes `number`.
   auto t0 = Clock::now();
   keep.push_back(load());
@@ -172,7 +198,7 @@ Stats measure(const Config& cfg, Load&& load) {
     for (std::size_t k = 0; k < number; ++k) keep.push_back(load());
     auto b = Clock::now();
     faults += minor_faults() - f0;
-    keep.clear();  // documents die outside the timed region
+    keep.clear();  // results die outside the timed region
     double dt = std::chrono::duration<double>(b - a).count();
     total += dt;
     per_load.push_back(dt / static_cast<double>(number));
@@ -199,11 +225,110 @@ long maxrss_kb() {
   std::exit(2);
 }
 
+// Current RSS (VmRSS), and a reset of the peak (VmHWM := VmRSS), for measuring the peak of one
+// step after others (the dump after the load).
+long rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  std::fprintf(stderr, "brine_bench: no VmRSS in /proc/self/status\n");
+  std::exit(2);
+}
+void reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  f.close();
+  if (!f) {
+    std::fprintf(stderr, "brine_bench: cannot reset the peak RSS (/proc/self/clear_refs)\n");
+    std::exit(2);
+  }
+}
+
+std::string stats_json(const Stats& s) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"median_ms\": %.6f, \"min_ms\": %.6f, \"reps\": %zu, \"number\": %zu, "
+                "\"faults\": %.1f}",
+                s.median_ms, s.min_ms, s.reps, s.number, s.faults);
+  return buf;
+}
+
+std::string written(brine::Result<std::string> r, const char* what) {
+  if (!r) {
+    std::fprintf(stderr, "brine_bench: %s failed: %s\n", what, r.error().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(r).value();
+}
+
+// The protocol of a pickle from its PROTO opcode (-1: none, i.e. protocol 0 or 1).
+int pickle_protocol(const std::vector<std::byte>& data) {
+  if (data.size() >= 2 && data[0] == std::byte{0x80}) return static_cast<int>(data[1]);
+  return -1;
+}
+
+// The typed payload: one record of run.py's make_typed() (same keys, same order).
+struct Record {
+  std::int64_t id = 0;
+  std::string name;
+  double score = 0;
+  bool active = false;
+  std::vector<std::int64_t> tags;
+  std::optional<std::string> note;
+  std::int64_t count = 0;
+  double weight = 0;
+};
+BRINE_FIELDS(Record, id, name, score, active, tags, note, count, weight)
+
+// The records as a list of dicts built by hand with brine::Builder, with one str object per key
+// shared by every record (as the literal keys of CPython's dicts are): what encode would give
+// if codec<T> shared its field-name strs. CPython's pickle of the list is then matched byte
+// for byte (keys memoized once, BINGET afterwards).
+brine::Value build_shared_keys(brine::Builder& b, const std::vector<Record>& records) {
+  const brine::Value k_id = b.str("id"), k_name = b.str("name"), k_score = b.str("score"),
+                     k_active = b.str("active"), k_tags = b.str("tags"), k_note = b.str("note"),
+                     k_count = b.str("count"), k_weight = b.str("weight");
+  std::vector<brine::Value> items;
+  items.reserve(records.size());
+  std::vector<brine::Value> tags;
+  for (const Record& r : records) {
+    brine::Value d = b.dict();
+    b.set_item(d, k_id, b.integer(r.id));
+    b.set_item(d, k_name, b.str(r.name));
+    b.set_item(d, k_score, b.floating(r.score));
+    b.set_item(d, k_active, b.boolean(r.active));
+    tags.clear();
+    for (std::int64_t t : r.tags) tags.push_back(b.integer(t));
+    b.set_item(d, k_tags, b.list(tags));
+    b.set_item(d, k_note, r.note ? b.str(*r.note) : b.none());
+    b.set_item(d, k_count, b.integer(r.count));
+    b.set_item(d, k_weight, b.floating(r.weight));
+    items.push_back(d);
+  }
+  return b.list(items);
+}
+
+std::vector<Record> decode_records(const std::vector<std::byte>& data) {
+  std::string_view bytes(reinterpret_cast<const char*>(data.data()), data.size());
+  brine::Result<std::vector<Record>> r = brine::decode<std::vector<Record>>(bytes);
+  if (!r) {
+    std::fprintf(stderr, "brine_bench: the typed payload does not decode as std::vector<Record>: %s\n",
+                 r.error().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(r).value();
+}
+
 void usage() {
   std::fprintf(stderr,
                "usage: brine_bench time FILE [--min-time SEC] [--min-reps N] [--max-reps N]\n"
                "       brine_bench peak FILE [--load-file]\n"
-               "       brine_bench walk FILE\n");
+               "       brine_bench walk FILE\n"
+               "       brine_bench dump FILE [--protocol N] [--min-time SEC] [--min-reps N] [--max-reps N]\n"
+               "       brine_bench peak-dump FILE [--protocol N]\n"
+               "       brine_bench typed FILE [--protocol N] [--out OUT] [--min-time SEC] [--min-reps N] [--max-reps N]\n"
+               "       brine_bench peak-typed FILE [--protocol N]\n");
   std::exit(2);
 }
 
@@ -215,6 +340,8 @@ int main(int argc, char** argv) {
   const char* path = argv[2];
   Config cfg;
   bool use_file = false;
+  int protocol = -2;  // -2: the pickle's own (dump) / 4 (typed)
+  const char* out_path = nullptr;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -225,6 +352,8 @@ int main(int argc, char** argv) {
     else if (a == "--min-reps") cfg.min_reps = static_cast<std::size_t>(std::atol(next()));
     else if (a == "--max-reps") cfg.max_reps = static_cast<std::size_t>(std::atol(next()));
     else if (a == "--load-file") use_file = true;
+    else if (a == "--protocol") protocol = std::atoi(next());
+    else if (a == "--out") out_path = next();
     else usage();
   }
 
@@ -251,6 +380,123 @@ int main(int argc, char** argv) {
     std::printf("%s\n", walk(doc.root()).text().c_str());
     return 0;
   }
+
+  if (cmd == "dump" || cmd == "peak-dump") {
+    brine::Document doc = check(brine::loads(data, borrowed));
+    const int file_protocol = pickle_protocol(data);
+    brine::WriteOptions wo;
+    wo.protocol = protocol != -2 ? protocol : (file_protocol >= 0 ? file_protocol : 4);
+    const brine::Value root = doc.root();
+    if (cmd == "peak-dump") {
+      reset_peak_rss();
+      long base = rss_kb();
+      std::string out = written(brine::dumps(root, wo), "dumps");
+      long peak = maxrss_kb();
+      std::printf("{\"mode\": \"dumps\", \"base_kb\": %ld, \"peak_kb\": %ld, \"output_bytes\": %zu}\n", base, peak,
+                  out.size());
+      return 0;
+    }
+    // The once-only check: CPython's bytes back.
+    std::string out = written(brine::dumps(root, wo), "dumps");
+    const char* identical = "null";  // not comparable: another protocol than the file's
+    long long first_diff = -1;
+    if (wo.protocol == file_protocol) {
+      std::size_t n = std::min(out.size(), data.size());
+      std::size_t k = 0;
+      while (k < n && static_cast<std::byte>(out[k]) == data[k]) ++k;
+      if (k == n && out.size() == data.size()) {
+        identical = "true";
+      } else {
+        identical = "false";
+        first_diff = static_cast<long long>(k);
+        std::fprintf(stderr,
+                     "brine_bench: WRITER BUG: brine::dumps(protocol %d) of %s differs from the file "
+                     "(CPython's pickle.dumps) at byte %zu (%zu bytes written, %zu in the file)\n",
+                     wo.protocol, path, k, out.size(), data.size());
+      }
+    }
+    std::size_t out_size = out.size();
+    out = std::string();
+    Stats st = measure(cfg, [&] { return written(brine::dumps(root, wo), "dumps"); });
+    // For reference: brine::dump appending to one std::string that is cleared (capacity kept)
+    // before each dump, as a caller writing many pickles would do: no fresh output memory.
+    std::string reused;
+    Stats re = measure(cfg, [&] {
+      reused.clear();
+      if (auto r = brine::dump(root, reused, wo); !r) {
+        std::fprintf(stderr, "brine_bench: dump failed: %s\n", r.error().to_string().c_str());
+        std::exit(1);
+      }
+      return reused.size();
+    });
+    std::printf("{\"dumps\": %s, \"dump_reused\": %s, \"protocol\": %d, \"file_protocol\": %d, "
+                "\"input_bytes\": %zu, \"output_bytes\": %zu, \"identical\": %s, \"first_diff\": %lld}\n",
+                stats_json(st).c_str(), stats_json(re).c_str(), wo.protocol, file_protocol, data.size(), out_size,
+                identical, first_diff);
+    return 0;
+  }
+
+  if (cmd == "typed" || cmd == "peak-typed") {
+    brine::WriteOptions wo;
+    wo.protocol = protocol != -2 ? protocol : 4;
+    const std::vector<Record> records = decode_records(data);
+    const std::vector<std::byte> cpython_bytes = std::move(data);
+    if (cmd == "peak-typed") {
+      reset_peak_rss();
+      long base = rss_kb();
+      std::string out = written(brine::encode(records, wo), "encode");
+      long peak = maxrss_kb();
+      std::printf("{\"mode\": \"encode\", \"base_kb\": %ld, \"peak_kb\": %ld, \"output_bytes\": %zu}\n", base, peak,
+                  out.size());
+      return 0;
+    }
+    std::string out = written(brine::encode(records, wo), "encode");
+    if (out_path) {
+      std::ofstream f(out_path, std::ios::binary);
+      f.write(out.data(), static_cast<std::streamsize>(out.size()));
+      if (!f) {
+        std::fprintf(stderr, "brine_bench: cannot write %s\n", out_path);
+        return 2;
+      }
+    }
+    std::size_t out_size = out.size();
+    out = std::string();
+    Stats enc = measure(cfg, [&] { return written(brine::encode(records, wo), "encode"); });
+    // The breakdown: encode = to_value (Builder, into a fresh Document) + dumps of the value.
+    Stats tv = measure(cfg, [&] {
+      brine::Document doc = brine::Document::create();
+      brine::Builder b(doc);
+      doc.set_root(brine::to_value(b, records));
+      return doc;
+    });
+    brine::Document built = brine::Document::create();
+    {
+      brine::Builder b(built);
+      built.set_root(brine::to_value(b, records));
+    }
+    const brine::Value root = built.root();
+    Stats dm = measure(cfg, [&] { return written(brine::dumps(root, wo), "dumps"); });
+    // Reference: Builder with shared key strs + dumps (see build_shared_keys).
+    auto shared_once = [&] {
+      brine::Document doc = brine::Document::create();
+      brine::Builder b(doc);
+      return written(brine::dumps(build_shared_keys(b, records), wo), "dumps");
+    };
+    std::string shared_out = shared_once();
+    const bool shared_same = shared_out.size() == cpython_bytes.size() &&
+                             std::memcmp(shared_out.data(), cpython_bytes.data(), shared_out.size()) == 0;
+    std::size_t shared_size = shared_out.size();
+    shared_out = std::string();
+    Stats sh = measure(cfg, shared_once);
+    std::printf("{\"encode\": %s, \"to_value\": %s, \"dumps\": %s, \"builder_shared_keys\": %s, "
+                "\"protocol\": %d, \"records\": %zu, \"output_bytes\": %zu, \"shared_keys_output_bytes\": %zu, "
+                "\"shared_keys_same_bytes\": %s, \"bytes_allocated\": %" PRIu64 "}\n",
+                stats_json(enc).c_str(), stats_json(tv).c_str(), stats_json(dm).c_str(), stats_json(sh).c_str(),
+                wo.protocol, records.size(), out_size, shared_size, shared_same ? "true" : "false",
+                built.bytes_allocated());
+    return 0;
+  }
+
   if (cmd != "time") usage();
 
   // Proof of a complete graph (untimed), from both entry points.
@@ -267,16 +513,8 @@ int main(int argc, char** argv) {
 
   Stats mem = measure(cfg, [&] { return check(brine::loads(data, borrowed)); });
   Stats file = measure(cfg, [&] { return check(brine::load_file(path)); });
-  auto stats = [](const Stats& s) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "{\"median_ms\": %.6f, \"min_ms\": %.6f, \"reps\": %zu, \"number\": %zu, "
-                  "\"faults\": %.1f}",
-                  s.median_ms, s.min_ms, s.reps, s.number, s.faults);
-    return std::string(buf);
-  };
   std::printf("{\"loads\": %s, \"load_file\": %s, \"input_bytes\": %zu, \"bytes_allocated\": %" PRIu64
               ", \"signature\": \"%s\"}\n",
-              stats(mem).c_str(), stats(file).c_str(), data.size(), allocated, sig.c_str());
+              stats_json(mem).c_str(), stats_json(file).c_str(), data.size(), allocated, sig.c_str());
   return 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Speed benchmark of brine against CPython's pickle.loads (issue "Read any Python pickle" §7).
+"""Speed benchmark of brine against CPython's pickle.loads and pickle.dumps (issue "Read any
+Python pickle" §7; issue #3 part 4 for writing).
 
 Run with the system CPython (it must have the C accelerator, _pickle):
 
@@ -8,8 +9,11 @@ Run with the system CPython (it must have the C accelerator, _pickle):
 It builds the payloads at run time with this CPython (pickle.dumps, protocols 4 and 5), writes
 them to a temporary directory, times pickle.loads on each in this process, runs the C++ harness
 (bench/brine_bench.cpp) on the same files, checks that both sides built the same value graph,
-measures peak memory of each side in fresh processes, and prints one table. See bench/README.md
-for what exactly is measured.
+measures peak memory of each side in fresh processes, and prints the loads table. Then, per
+payload, it times pickle.dumps(obj, 4) on the object CPython loaded and brine::dumps on the
+document brine loaded (brine's bytes must be CPython's), and brine's typed encoding of a
+std::vector of structs against pickle.dumps of the equivalent list of dicts, and prints the
+dumps tables. See bench/README.md for what exactly is measured.
 """
 import argparse
 import gc
@@ -160,6 +164,29 @@ def make_bytes():
     return random.Random(6).randbytes(50 * 1024 * 1024)
 
 
+def make_typed():
+    """The typed-encoding payload: 100k dicts with the fields of brine_bench.cpp's Record (int64
+    id, str name, float score, bool active, list of int tags, str-or-None note, int count, float
+    weight), literal (shared) keys in the struct's field order."""
+    rng = random.Random(7)
+    words = ('ok', 'late', 'refund', 'vip', 'check address', 'gift', 'fragile', 'élan')
+    out = []
+    for i in range(100_000):
+        out.append({
+            'id': i * 7919 + 13,
+            'name': 'item-%05d-%s' % (i, rng.choice(words)),
+            'score': rng.random() * 1000.0,
+            'active': rng.random() < 0.7,
+            'tags': [rng.randrange(-1000, 1 << rng.choice((7, 15, 31, 40))) for _ in range(rng.randrange(6))],
+            'note': None if rng.random() < 0.6 else rng.choice(words) + ' %d' % rng.randrange(100),
+            'count': rng.randrange(0, 1 << 20),
+            'weight': rng.uniform(0.0, 50.0),
+        })
+    return out
+
+
+TYPED = 'typed_100k'
+
 PAYLOADS = [
     # name, builder, description for the README
     ('pyperf_mixed', make_pyperf_mixed, 'pyperformance-style dict/list mix, 3000 entries'),
@@ -218,10 +245,13 @@ def signature(root):
 # Measurements
 # ---------------------------------------------------------------------------------------------
 
-def time_cpython(data, min_time, min_reps, max_reps, keep_gc):
+def time_cpython(data, min_time, min_reps, max_reps, keep_gc, fn=pickle.loads):
     """Same scheme as brine_bench's measure(): a warm-up load sizes `number` (loads per sample,
-    so that a sample lasts >= 1 ms); results are freed only after the clock stops."""
-    loads = pickle.loads
+    so that a sample lasts >= 1 ms); results are freed only after the clock stops. `fn` is
+    pickle.loads (data: bytes) or pickle.dumps (data: the object; called with one argument, i.e.
+    protocol=None, which is DEFAULT_PROTOCOL = 4: the same C path as pickle.dumps(obj, 4)
+    without a second argument to pass)."""
+    loads = fn
     clock = time.perf_counter
     gc_was_enabled = gc.isenabled()
     if not keep_gc:
@@ -289,6 +319,35 @@ def peak_child(path):
                       'objects': len(r) if hasattr(r, '__len__') else 1}))
 
 
+def reset_peak_rss():
+    """VmHWM := VmRSS (Linux >= 4.0), to measure the peak of the dump after the load."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
+def vm_rss_kb():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    raise RuntimeError('no VmRSS in /proc/self/status')
+
+
+def peak_dump_child(path):
+    """Fresh process: load the file (untimed), then the growth of the peak RSS during one
+    pickle.dumps(obj, 4) (output + transients)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    r = pickle.loads(data)
+    del data
+    gc.collect()
+    reset_peak_rss()
+    base = vm_rss_kb()
+    out = pickle.dumps(r, 4)
+    peak = vm_hwm_kb()
+    print(json.dumps({'base_kb': base, 'peak_kb': peak, 'output_bytes': len(out)}))
+
+
 def tracemalloc_child(path):
     """Fresh process: tracemalloc's peak of reading the file plus loading it."""
     import tracemalloc
@@ -326,16 +385,22 @@ def main():
     ap.add_argument('--json', help='also write all raw results to this file')
     ap.add_argument('--peak-child', help=argparse.SUPPRESS)
     ap.add_argument('--tracemalloc-child', help=argparse.SUPPRESS)
+    ap.add_argument('--peak-dump-child', help=argparse.SUPPRESS)
+    ap.add_argument('--no-dumps', action='store_true', help='skip the dumps and typed-encoding benchmarks')
     args = ap.parse_args()
 
     if args.peak_child:
         return peak_child(args.peak_child)
+    if args.peak_dump_child:
+        return peak_dump_child(args.peak_dump_child)
     if args.tracemalloc_child:
         return tracemalloc_child(args.tracemalloc_child)
 
     import _pickle
-    if pickle.loads is not _pickle.loads:
+    if pickle.loads is not _pickle.loads or pickle.dumps is not _pickle.dumps:
         sys.exit('this CPython has no C accelerator for pickle; run with /usr/bin/python3')
+    if pickle.DEFAULT_PROTOCOL != 4:  # time_cpython calls pickle.dumps(obj) for dumps(obj, 4)
+        sys.exit('this CPython\'s pickle.DEFAULT_PROTOCOL is not 4')
     harness = find_harness(args.build)
 
     tmp = None
@@ -349,6 +414,9 @@ def main():
     print('CPython %s (%s), pickle C accelerator; harness %s' %
           (sys.version.split()[0], sys.executable, harness), flush=True)
     results = []
+    dump_results = []
+    bench_args = ['--min-time', str(args.min_time), '--min-reps', str(args.min_reps),
+                  '--max-reps', str(args.max_reps)]
     for name, build, desc in PAYLOADS:
         if args.only and name not in args.only:
             continue
@@ -359,7 +427,7 @@ def main():
         # out-of-band buffers and BYTEARRAY8); check it, and time both if they ever differ.
         variants = [('p4/p5', p5)] if p4[2:] == p5[2:] else [('p4', p4), ('p5', p5)]
         sig_py = signature(obj)
-        del obj, p4, p5
+        del obj, p5
         for proto, data in variants:
             path = os.path.join(pdir, '%s.%s.pkl' % (name, proto.replace('/', '')))
             with open(path, 'wb') as f:
@@ -388,14 +456,92 @@ def main():
                             'brine_input_plus_arena': br['input_bytes'] + br['bytes_allocated']}
             results.append(r)
             print('.. %-13s %s done' % (name, proto), flush=True)
+        if not args.no_dumps:
+            dump_results.append(bench_dumps(name, p4, pdir, harness, bench_args, args))
+            print('.. %-13s dumps done' % name, flush=True)
+        del p4
+    typed = None
+    if not args.no_dumps and (not args.only or TYPED in args.only):
+        typed = bench_typed(pdir, harness, bench_args, args)
+        print('.. %-13s done' % TYPED, flush=True)
     if tmp:
         tmp.cleanup()
 
     print()
-    print_table(results, not args.no_memory, args.min_time)
+    if results:
+        print_table(results, not args.no_memory, args.min_time)
+    if dump_results or typed:
+        print()
+        print_dump_tables(dump_results, typed, not args.no_memory, args.min_time)
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(results, f, indent=1)
+            json.dump({'loads': results, 'dumps': dump_results, 'typed': typed}, f, indent=1)
+
+
+def bench_dumps(name, p4, pdir, harness, bench_args, args):
+    """pickle.dumps(obj, 4) on the object CPython loaded from a protocol-4 pickle, and
+    brine::dumps at protocol 4 on the document brine loaded from the same file (which checks
+    that its bytes are the file's, i.e. what CPython writes for the object it loaded)."""
+    obj = pickle.loads(p4)
+    ref = pickle.dumps(obj, 4)
+    r = {'payload': name, 'protocol': 4, 'size': len(ref), 'redump': ref != p4}
+    if ref == p4:
+        path = os.path.join(pdir, '%s.p4.pkl' % name)
+    else:
+        # The loaded object is not the built one: pickle.loads gives CPython's shared
+        # one-character strs where the builder made fresh ones (pyperf_mixed's mutated values),
+        # so the memo differs. Both sides then start from CPython's pickle of the *loaded*
+        # object, which is a fixed point (checked).
+        path = os.path.join(pdir, '%s.p4-loaded.pkl' % name)
+        obj = pickle.loads(ref)
+        if pickle.dumps(obj, 4) != ref:
+            sys.exit('%s: pickle.dumps(pickle.loads(x), 4) is not a fixed point' % name)
+    if not os.path.exists(path):
+        with open(path, 'wb') as f:
+            f.write(ref)
+    del ref
+    r['cpython'] = time_cpython(obj, args.min_time, args.min_reps, args.max_reps, False, pickle.dumps)
+    del obj
+    b = run_json([harness, 'dump', path, '--protocol', '4'] + bench_args)
+    r['brine'] = b
+    if b['identical'] is not True:
+        print('!! %s: WRITER BUG: brine::dumps(protocol 4) of the loaded document differs from '
+              'CPython\'s pickle.dumps(obj, 4) (first difference at byte %s; %d bytes vs %d)'
+              % (name, b['first_diff'], b['output_bytes'], r['size']), flush=True)
+    if not args.no_memory:
+        py = run_json([sys.executable, os.path.abspath(__file__), '--peak-dump-child', path])
+        br = run_json([harness, 'peak-dump', path, '--protocol', '4'])
+        r['mem'] = {'cpython_kb': py['peak_kb'] - py['base_kb'], 'brine_kb': br['peak_kb'] - br['base_kb']}
+    return r
+
+
+def bench_typed(pdir, harness, bench_args, args):
+    """brine::encode(std::vector<Record>, 4) against pickle.dumps(list_of_dicts, 4)."""
+    objs = make_typed()
+    data = pickle.dumps(objs, 4)
+    path = os.path.join(pdir, '%s.p4.pkl' % TYPED)
+    out_path = os.path.join(pdir, '%s.brine-encode.pkl' % TYPED)
+    with open(path, 'wb') as f:
+        f.write(data)
+    r = {'payload': TYPED, 'protocol': 4, 'size': len(data)}
+    r['cpython'] = time_cpython(objs, args.min_time, args.min_reps, args.max_reps, False, pickle.dumps)
+    # brine decodes the file into std::vector<Record> (untimed), times encode and its halves
+    b = run_json([harness, 'typed', path, '--protocol', '4', '--out', out_path] + bench_args)
+    r['brine'] = b
+    with open(out_path, 'rb') as f:
+        out = f.read()
+    back = pickle.loads(out)
+    # == alone would take 1 for True: the signature (counts per type) tells bool from int
+    r['loads_equal'] = back == objs and signature(back) == signature(objs)
+    r['same_bytes'] = out == data
+    if not r['loads_equal']:
+        print('!! %s: pickle.loads(brine::encode(records)) != the list of dicts' % TYPED, flush=True)
+    del back, out, objs, data
+    if not args.no_memory:
+        py = run_json([sys.executable, os.path.abspath(__file__), '--peak-dump-child', path])
+        br = run_json([harness, 'peak-typed', path, '--protocol', '4'])
+        r['mem'] = {'cpython_kb': py['peak_kb'] - py['base_kb'], 'brine_kb': br['peak_kb'] - br['base_kb']}
+    return r
 
 
 def fmt_ms(ms):
@@ -438,6 +584,68 @@ def print_table(results, with_mem, min_time=1.0):
           'the peak RSS (VmHWM) of a fresh process from before reading the file to after the load, '
           'i.e. input bytes + result + transients, on both sides. Page faults/load: minor faults '
           '(first touches of fresh memory) per timed load.' % min_time)
+
+
+def print_dump_tables(results, typed, with_mem, min_time=1.0):
+    if results:
+        hdr = ('| payload | proto | output MB | CPython dumps ms | brine dumps ms | ratio | same bytes '
+               '| brine dump, reused buffer ms | ratio | page faults/dump CPython | brine |')
+        print(hdr)
+        print('|' + '---|' * (hdr.count('|') - 1))
+        for r in results:
+            c = r['cpython']['median_ms']
+            b = r['brine']['dumps']['median_ms']
+            same = {True: 'yes', False: '**NO**', None: 'n/a'}[r['brine']['identical']]
+            br = r['brine']['dump_reused']['median_ms']
+            print('| %s | p%d | %.2f | %s | %s | **%s** | %s | %s | %s | %.0f | %.0f |' % (
+                r['payload'] + ('¹' if r.get('redump') else ''), r['protocol'], r['brine']['output_bytes'] / 2**20,
+                fmt_ms(c), fmt_ms(b), fmt_ratio(c / b), same, fmt_ms(br), fmt_ratio(c / br),
+                r['cpython']['faults'], r['brine']['dumps']['faults']))
+    if typed:
+        print()
+        hdr = ('| typed_100k: brine side | brine ms | CPython dumps(list of dicts) ms | ratio '
+               '| output MB (CPython %.2f) | loads back equal | bytes = CPython\'s |' % (typed['size'] / 2**20))
+        print(hdr)
+        print('|' + '---|' * (hdr.count('|') - 1))
+        c = typed['cpython']['median_ms']
+        b = typed['brine']
+        rows = [('**encode(vector<Record>, 4)**', b['encode'], b['output_bytes'],
+                 'yes' if typed['loads_equal'] else '**NO**', 'yes' if typed['same_bytes'] else 'no'),
+                ('of which to_value (Builder)', b['to_value'], None, '', ''),
+                ('of which dumps', b['dumps'], None, '', ''),
+                ('Builder, shared key strs + dumps (reference)', b['builder_shared_keys'],
+                 b['shared_keys_output_bytes'], '', 'yes' if b['shared_keys_same_bytes'] else 'no')]
+        for label, st, size, eq, same in rows:
+            print('| %s | %s | %s | %s | %s | %s | %s |' % (
+                label, fmt_ms(st['median_ms']), fmt_ms(c), fmt_ratio(c / st['median_ms']),
+                '%.2f' % (size / 2**20) if size is not None else '', eq, same))
+    rows = [r for r in results + ([typed] if typed else []) if 'mem' in r]
+    if with_mem and rows:
+        print()
+        hdr = '| payload | output MB | CPython dumps peak MB | brine peak MB | brine/CPython |'
+        print(hdr)
+        print('|' + '---|' * (hdr.count('|') - 1))
+        for r in rows:
+            m = r['mem']
+            out = r['brine']['output_bytes']
+            print('| %s | %.2f | %.1f | %.1f | %.2f |' % (
+                r['payload'] + (' (encode)' if r is typed else ''), out / 2**20, m['cpython_kb'] / 1024,
+                m['brine_kb'] / 1024, m['brine_kb'] / max(m['cpython_kb'], 1)))
+    print()
+    print('Dumps: median per dump over >= %g s of samples (same scheme as loads; the output bytes '
+          'freed outside the clock), CPython\'s pickle.dumps(obj, 4) on the object it loaded, '
+          'brine::dumps(root, {.protocol = 4}) on the document it loaded; ratio = CPython / brine. '
+          '"same bytes": brine\'s output is CPython\'s pickle.dumps of the object it loaded '
+          '(¹: not the original pickle: CPython loads one-character strs as its shared '
+          'singletons, so both sides load and dump CPython\'s pickle of the loaded object). '
+          '"reused buffer": brine::dump(root, out) appending to one std::string cleared before '
+          'each dump (no fresh output memory; for reference, CPython has no such call). Typed: brine::encode of a '
+          'std::vector of a struct of 8 fields (to_value into a fresh Document + dumps, both '
+          'timed; also timed apart) against pickle.dumps of the equivalent list of dicts '
+          '(literal keys: one str per key); "shared key strs": the same dicts built with '
+          'brine::Builder with one str per key + dumps. Peak '
+          'MB: growth of the peak RSS of a fresh process during one dump (after the load; '
+          'VmHWM reset through /proc/self/clear_refs).' % min_time)
 
 
 if __name__ == '__main__':
