@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -56,50 +58,130 @@ inline Key key_of(const Value& v) noexcept {
 }
 
 // Open-addressing identity -> memo index map (CPython's memo is a pointer hash table too).
+// Each thread keeps its table from one dump to the next: slots carry the number of the dump that
+// filled them, so a new dump starts with an empty table without clearing (or page-faulting) it.
 class MemoMap {
  public:
-  MemoMap() { rehash(1024); }
+  MemoMap() {
+    Retained& r = retained();
+    slots_.swap(r.slots);
+    epoch_ = ++r.epoch;
+    if (epoch_ == 0) {  // wrapped after 2^32 dumps: clear once
+      for (Slot& s : slots_) s.epoch = 0;
+      epoch_ = r.epoch = 1;
+    }
+    if (slots_.size() < 1024) {
+      slots_.assign(1024, Slot{});
+    }
+    mask_ = slots_.size() - 1;
+  }
+  ~MemoMap() {
+    Retained& r = retained();
+    if (slots_.size() <= k_keep_slots && slots_.size() > r.slots.size()) r.slots.swap(slots_);
+  }
+  MemoMap(const MemoMap&) = delete;
+  MemoMap& operator=(const MemoMap&) = delete;
 
   const std::uint64_t* find(Key k) const noexcept {
     std::size_t i = hash(k) & mask_;
     for (;;) {
       const Slot& s = slots_[i];
-      if (s.k.a == 0) return nullptr;
+      if (s.epoch != epoch_) return nullptr;
       if (s.k.a == k.a && s.k.b == k.b) return &s.idx;
       i = (i + 1) & mask_;
     }
   }
   void insert(Key k, std::uint64_t idx) {
-    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    if ((count_ + 1) * 2 > slots_.size()) grow();
     place(k, idx);
     ++count_;
   }
 
  private:
   struct Slot {
-    Key k{0, 0};  // a == 0: empty (every memoized value has a non-zero tag)
+    Key k{0, 0};
     std::uint64_t idx = 0;
+    std::uint32_t epoch = 0;  // the dump that filled it (other values: empty)
   };
-  static std::size_t hash(Key k) noexcept {
-    std::uint64_t h = (k.b ^ (k.a * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+  struct Retained {
+    std::vector<Slot> slots;
+    std::uint32_t epoch = 0;
+  };
+  static constexpr std::size_t k_keep_slots = std::size_t{1} << 22;  // 128 MiB at most per thread
+  static Retained& retained() {
+    thread_local Retained r;
+    return r;
   }
+  // Identities are addresses: nodes and strs met in allocation order land in neighbouring
+  // slots (as CPython's ptr >> 3), with the str length mixed in for strs sharing a start.
+  static std::size_t hash(Key k) noexcept { return static_cast<std::size_t>((k.b >> 3) ^ (k.a >> 8)); }
   void place(Key k, std::uint64_t idx) noexcept {
     std::size_t i = hash(k) & mask_;
-    while (slots_[i].k.a != 0) i = (i + 1) & mask_;
-    slots_[i] = Slot{k, idx};
+    while (slots_[i].epoch == epoch_) i = (i + 1) & mask_;
+    slots_[i] = Slot{k, idx, epoch_};
   }
-  void rehash(std::size_t n) {
+  void grow() {
     std::vector<Slot> old;
     old.swap(slots_);
-    slots_.assign(n, Slot{});
-    mask_ = n - 1;
+    slots_.assign(old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
     for (const Slot& s : old)
-      if (s.k.a != 0) place(s.k, s.idx);
+      if (s.epoch == epoch_) place(s.k, s.idx);
   }
   std::vector<Slot> slots_;
+  std::uint32_t epoch_ = 1;
   std::size_t mask_ = 0;
   std::size_t count_ = 0;
+};
+
+// The output buffer: malloc'd, grown by realloc (large blocks move by remapping, not copying),
+// never zero-filled, and kept by the thread for its next dump (up to 64 MiB).
+class OutBuf {
+ public:
+  OutBuf() {
+    Retained& r = retained();
+    data_ = r.data;
+    cap_ = r.cap;
+    r.data = nullptr;
+    r.cap = 0;
+  }
+  ~OutBuf() {
+    Retained& r = retained();
+    if (cap_ <= k_keep_bytes && cap_ > r.cap) {
+      std::free(r.data);
+      r.data = data_;
+      r.cap = cap_;
+    } else {
+      std::free(data_);
+    }
+  }
+  OutBuf(const OutBuf&) = delete;
+  OutBuf& operator=(const OutBuf&) = delete;
+
+  char* data() noexcept { return data_; }
+  std::size_t capacity() const noexcept { return cap_; }
+  void grow(std::size_t need) {
+    std::size_t cap = cap_ < 4096 ? 4096 : cap_ + cap_ / 2;
+    if (cap < need) cap = need;
+    void* p = std::realloc(data_, cap);
+    if (!p) throw std::bad_alloc();
+    data_ = static_cast<char*>(p);
+    cap_ = cap;
+  }
+
+ private:
+  struct Retained {
+    char* data = nullptr;
+    std::size_t cap = 0;
+    ~Retained() { std::free(data); }
+  };
+  static constexpr std::size_t k_keep_bytes = std::size_t{64} << 20;
+  static Retained& retained() {
+    thread_local Retained r;
+    return r;
+  }
+  char* data_ = nullptr;
+  std::size_t cap_ = 0;
 };
 
 // A step of a multi-part construction (what CPython's save_reduce and friends write).
@@ -140,7 +222,7 @@ struct Frame {
 
 class Pickler {
  public:
-  Pickler(const WriteOptions& o, std::string& out) : o_(o), out_(out), pos_(out.size()) {
+  Pickler(const WriteOptions& o, std::string& out) : o_(o), out_(out), pos_(0) {
     proto_ = o.protocol < 0 ? 5 : o.protocol;
     if (proto_ > 5) fail(errc::unsupported_protocol, "pickle protocol must be <= 5");
     bin_ = proto_ >= 1;
@@ -157,31 +239,27 @@ class Pickler {
     w1('.');
     commit_frame();
     framing_ = false;
-    out_.resize(pos_);
+    out_.append(buf_.data(), pos_);
   }
 
  private:
   // ---- output ---------------------------------------------------------------------------------
   char* reserve(std::size_t n) {
     if (framing_ && frame_start_ == k_no_frame) open_frame();
-    if (pos_ + n > out_.size()) grow(pos_ + n);
-    char* p = out_.data() + pos_;
+    if (pos_ + n > buf_.capacity()) buf_.grow(pos_ + n);
+    char* p = buf_.data() + pos_;
     pos_ += n;
     return p;
   }
-  void grow(std::size_t need) {
-    std::size_t cap = out_.size() < 256 ? 256 : out_.size() * 2;
-    out_.resize(cap < need ? need : cap);
-  }
   void open_frame() {
     frame_start_ = pos_;
-    if (pos_ + 9 > out_.size()) grow(pos_ + 9);
+    if (pos_ + 9 > buf_.capacity()) buf_.grow(pos_ + 9);
     pos_ += 9;
   }
   void commit_frame() {
     if (frame_start_ == k_no_frame) return;
     std::size_t n = pos_ - frame_start_ - 9;
-    char* f = out_.data() + frame_start_;
+    char* f = buf_.data() + frame_start_;
     if (n >= k_frame_min) {
       f[0] = '\x95';
       for (int k = 0; k < 8; ++k) f[1 + k] = static_cast<char>((static_cast<std::uint64_t>(n) >> (8 * k)) & 0xFF);
@@ -1296,6 +1374,7 @@ class Pickler {
   int proto_ = 4;
   bool bin_ = true;
   std::string& out_;
+  OutBuf buf_;
   std::size_t pos_;
   bool framing_ = false;
   std::size_t frame_start_ = k_no_frame;
