@@ -8,7 +8,7 @@ Inputs longer than the fuzzers' -max_len (4096) are cut to it. fuzz_reader_strea
 back-to-back pairs of pickles. With --build BUILD_DIR (a -DBRINE_BUILD_FUZZ=ON build), each corpus
 is reduced with libFuzzer's -merge=1 to the inputs that add coverage (names stay readable).
 
-Run:  python3 fuzz/make_corpus.py [--build build/fuzz]
+Run:  python3 fuzz/make_corpus.py [--build build/fuzz] [--target NAME ...]
 """
 import argparse
 import glob
@@ -24,7 +24,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
 MAX_LEN = 4096
-TARGETS = ["fuzz_loads", "fuzz_reader_stream", "fuzz_dis"]
+TARGETS = ["fuzz_loads", "fuzz_reader_stream", "fuzz_dis", "fuzz_roundtrip"]
 
 
 def clean(name):
@@ -89,10 +89,12 @@ def minimize(binary, files):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", help="fuzz build directory (enables -merge minimization)")
+    ap.add_argument("--target", action="append", choices=TARGETS,
+                    help="rebuild only this target's corpus (repeatable; default: all)")
     args = ap.parse_args()
     seeds = singles()
     total = 0
-    for target in TARGETS:
+    for target in args.target or TARGETS:
         files = dict(seeds)
         if target == "fuzz_reader_stream":
             files.update(pairs(seeds))

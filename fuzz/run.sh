@@ -20,7 +20,7 @@ fi
 BUILD=$(cd "$1" && pwd)
 TOTAL=${2:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-read -r -a TARGETS <<< "${BRINE_FUZZ_TARGETS:-fuzz_loads fuzz_reader_stream fuzz_dis}"
+read -r -a TARGETS <<< "${BRINE_FUZZ_TARGETS:-fuzz_loads fuzz_reader_stream fuzz_dis fuzz_roundtrip}"
 COMMON=(-max_len=4096 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048)
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
