@@ -207,13 +207,20 @@ struct Step {
   std::string_view a, b;
 };
 
-enum class FT : std::uint8_t { tuple, frozenset, exact_list, generic_list, exact_dict, generic_dict, set_items, script };
+enum class FT : std::uint8_t { tuple, frozenset, batch, script };
 
 struct Frame {
   explicit Frame(FT type) : t(type) {}
   FT t;
   std::uint8_t phase = 0;
   bool half = false;  // dict frames: the key of item i is written, its value is next
+  // batch frames (the items of a list, dict, set or object; see step()):
+  bool pairs = false;        // items are DictItems (key, value)
+  bool text = false;         // protocol 0: `item op` for each item, no batches
+  bool single_every = false; // generic batch_list/batch_dict: a lone item left is `item op`
+  bool until_done = false;   // batch_list_exact: stop when all items are written (else: while full)
+  char single = 0;           // op after a lone item ('a', 's'); 0: lone items are batched too
+  char close = 0;            // op closing a batch ('e', 'u', '\x90')
   Value v;            // the container (identity), for tuple/frozenset recursion checks
   const Value* items = nullptr;
   const DictItem* ditems = nullptr;
@@ -614,11 +621,17 @@ class Pickler {
     put(v);
     list_frame(l->items, static_cast<std::size_t>(l->size), true);
   }
+  // The items of a list: batch_list_exact for exact lists (protocol 1+), else batch_list.
   void list_frame(const Value* items, std::size_t n, bool exact) {
     if (n == 0) return;
-    Frame f{exact && bin_ ? FT::exact_list : FT::generic_list};
+    Frame f{FT::batch};
     f.items = items;
     f.n = n;
+    f.text = !bin_;
+    f.single_every = !exact;
+    f.until_done = exact;
+    f.single = 'a';
+    f.close = 'e';
     frames_.push_back(f);
   }
 
@@ -628,11 +641,17 @@ class Pickler {
     put(v);
     dict_frame(d->items, static_cast<std::size_t>(d->size), true);
   }
+  // The items of a dict: batch_dict_exact for exact dicts (protocol 1+), else batch_dict.
   void dict_frame(const DictItem* items, std::size_t n, bool exact) {
     if (n == 0) return;
-    Frame f{exact && bin_ ? FT::exact_dict : FT::generic_dict};
+    Frame f{FT::batch};
     f.ditems = items;
     f.n = n;
+    f.pairs = true;
+    f.text = !bin_;
+    f.single_every = !exact;
+    f.single = 's';
+    f.close = 'u';
     frames_.push_back(f);
   }
 
@@ -643,9 +662,10 @@ class Pickler {
     w1('\x8f');
     put(v);
     if (n == 0) return;
-    Frame f{FT::set_items};
+    Frame f{FT::batch};
     f.items = s->order;
     f.n = n;
+    f.close = '\x90';
     frames_.push_back(f);
   }
 
@@ -1139,56 +1159,28 @@ class Pickler {
         w1('\x91');
         return put(t);
       }
-      case FT::exact_list: {
-        // batch_list_exact
-        if (f.n == 1) {
-          if (f.i == 0) {
-            f.i = 1;
-            Value x = f.items[0];
-            return save(x);
-          }
-          frames_.pop_back();
-          return w1('a');
-        }
-        if (f.phase == 0) {
-          w1('(');
-          f.phase = 1;
-          f.batch = 0;
-          return;
-        }
-        if (f.batch < k_batch && f.i < f.n) {
-          ++f.batch;
-          Value x = f.items[f.i++];
+      case FT::batch: {
+        // The C pickler's batching: protocol 0 writes `item op` per item; otherwise items go in
+        // batches `( ...up to 1000... close`. batch_list_exact ends when all items are written;
+        // batch_dict_exact and sets continue while a batch was full (so 1000*k items end with an
+        // empty batch); generic batch_list/batch_dict stop when none are left and write a lone
+        // last item as `item op`; the exact forms do that only for a container of one item.
+        if (f.half) {
+          f.half = false;
+          Value x = f.ditems[f.i++].value;
           return save(x);
         }
-        w1('e');
-        if (f.i >= f.n) return frames_.pop_back();
-        f.phase = 0;
-        return;
-      }
-      case FT::generic_list: {
-        if (!bin_) {
-          if (f.phase == 1) {
-            w1('a');
-            f.phase = 0;
-          }
-          if (f.i == f.n) return frames_.pop_back();
-          f.phase = 1;
-          Value x = f.items[f.i++];
-          return save(x);
-        }
-        // batch_list: phase 0 = between batches, 1 = single item written, 2 = in a batch
-        if (f.phase == 1) {
-          w1('a');
-          return frames_.pop_back();
+        if (f.phase == 1) {  // a lone item was written
+          w1(f.single);
+          if (!f.text) return frames_.pop_back();
+          f.phase = 0;
         }
         if (f.phase == 0) {
           std::size_t left = f.n - f.i;
-          if (left == 0) return frames_.pop_back();
-          if (left == 1) {
+          if ((f.text || f.single_every) && left == 0) return frames_.pop_back();
+          if (f.text || (f.single && left == 1 && (f.single_every || f.i == 0))) {
             f.phase = 1;
-            Value x = f.items[f.i++];
-            return save(x);
+            return save_batch_item(f);
           }
           w1('(');
           f.phase = 2;
@@ -1197,118 +1189,26 @@ class Pickler {
         }
         if (f.batch < k_batch && f.i < f.n) {
           ++f.batch;
-          Value x = f.items[f.i++];
-          return save(x);
+          return save_batch_item(f);
         }
-        w1('e');
-        if (f.batch != k_batch) return frames_.pop_back();
+        w1(f.close);
+        if (f.until_done ? f.i >= f.n : f.batch != k_batch) return frames_.pop_back();
         f.phase = 0;
-        return;
-      }
-      case FT::exact_dict: {
-        // batch_dict_exact
-        if (f.n == 1) {
-          if (f.i == 0) {
-            if (!f.half) {
-              f.half = true;
-              Value k = f.ditems[0].key;
-              return save(k);
-            }
-            f.i = 1;
-            Value x = f.ditems[0].value;
-            return save(x);
-          }
-          frames_.pop_back();
-          return w1('s');
-        }
-        if (f.phase == 0) {
-          w1('(');
-          f.phase = 1;
-          f.batch = 0;
-          return;
-        }
-        if (f.half) {
-          f.half = false;
-          Value x = f.ditems[f.i++].value;
-          return save(x);
-        }
-        if (f.batch < k_batch && f.i < f.n) {
-          ++f.batch;
-          f.half = true;
-          Value k = f.ditems[f.i].key;
-          return save(k);
-        }
-        w1('u');
-        if (f.batch != k_batch) return frames_.pop_back();
-        f.phase = 0;  // a dict of exactly 1000*k items ends with an empty "(u"
-        return;
-      }
-      case FT::generic_dict: {
-        if (f.half) {
-          f.half = false;
-          Value x = f.ditems[f.i++].value;
-          return save(x);
-        }
-        if (!bin_) {
-          if (f.phase == 1) {
-            w1('s');
-            f.phase = 0;
-          }
-          if (f.i == f.n) return frames_.pop_back();
-          f.phase = 1;
-          f.half = true;
-          Value k = f.ditems[f.i].key;
-          return save(k);
-        }
-        if (f.phase == 1) {
-          w1('s');
-          return frames_.pop_back();
-        }
-        if (f.phase == 0) {
-          std::size_t left = f.n - f.i;
-          if (left == 0) return frames_.pop_back();
-          if (left == 1) {
-            f.phase = 1;
-            f.half = true;
-            Value k = f.ditems[f.i].key;
-            return save(k);
-          }
-          w1('(');
-          f.phase = 2;
-          f.batch = 0;
-          return;
-        }
-        if (f.batch < k_batch && f.i < f.n) {
-          ++f.batch;
-          f.half = true;
-          Value k = f.ditems[f.i].key;
-          return save(k);
-        }
-        w1('u');
-        if (f.batch != k_batch) return frames_.pop_back();
-        f.phase = 0;
-        return;
-      }
-      case FT::set_items: {
-        if (f.phase == 0) {
-          w1('(');
-          f.phase = 1;
-          f.batch = 0;
-          return;
-        }
-        if (f.batch < k_batch && f.i < f.n) {
-          ++f.batch;
-          Value x = f.items[f.i++];
-          return save(x);
-        }
-        w1('\x90');
-        if (f.batch != k_batch) return frames_.pop_back();
-        f.phase = 0;  // exactly 1000*k items: a trailing empty "(\x90"
         return;
       }
       case FT::script:
         return run_step();
     }
+  }
+
+  void save_batch_item(Frame& f) {
+    if (f.pairs) {
+      f.half = true;
+      Value k = f.ditems[f.i].key;
+      return save(k);
+    }
+    Value x = f.items[f.i++];
+    save(x);
   }
 
   // Runs the next step of the script frame on top.
