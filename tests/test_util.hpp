@@ -1,5 +1,8 @@
 #pragma once
 // Helpers shared by brine's GoogleTest files.
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -28,6 +31,14 @@ inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A path under `dir` no other test process or thread uses: ctest runs tests in parallel, so a
+// fixed temporary name would be shared between them.
+inline std::string unique_path(const std::string& dir, std::string_view stem, std::string_view ext = "") {
+  static std::atomic<unsigned> counter{0};
+  return dir + std::string(stem) + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
+         std::string(ext);
 }
 
 inline std::string shared_dir() { return BRINE_SHARED_DIR; }

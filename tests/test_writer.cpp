@@ -21,7 +21,7 @@ namespace {
 
 // Runs Python code that writes bytes to stdout; returns them.
 std::string python_bytes(const std::string& code) {
-  std::string path = ::testing::TempDir() + "brine_writer_test.py";
+  std::string path = brine_test::unique_path(::testing::TempDir(), "brine_writer_test", ".py");
   {
     std::ofstream f(path);
     f << "import sys, pickle, collections, argparse\n" << code << "\n";
@@ -34,6 +34,7 @@ std::string python_bytes(const std::string& code) {
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int st = ::pclose(p);
+  std::remove(path.c_str());
   if (st != 0) throw std::runtime_error("python failed: " + code);
   return out;
 }
@@ -276,7 +277,7 @@ TEST(Writer, PersistentIds) {
 
 TEST(Writer, DumpFileIsAtomic) {
   namespace fs = std::filesystem;
-  fs::path dir = fs::path(::testing::TempDir()) / "brine_dump_file";
+  fs::path dir = brine_test::unique_path(::testing::TempDir(), "brine_dump_file");
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::path f = dir / "out.pkl";
