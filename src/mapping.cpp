@@ -51,10 +51,21 @@ bool small_int(const Value& v, std::int64_t& out) {
 
 // ---- errors and paths --------------------------------------------------------------------------
 
+namespace {
+// a + b + c in one allocation. (Also avoids `"lit" + std::string`, on which g++ 12 -O3 reports a
+// false -Wrestrict, GCC PR105329.)
+std::string bracketed(std::string_view a, std::string_view b, std::string_view c) {
+  std::string s;
+  s.reserve(a.size() + b.size() + c.size());
+  s.append(a).append(b).append(c);
+  return s;
+}
+}  // namespace
+
 Error mapping_error(errc code, std::string message) {
   Error e;
   e.code = code;
-  e.path = "$";
+  e.path.assign(1, '$');  // (not `= "$"`: g++ 12 -O3 reports a false -Wrestrict on that, PR105329)
   e.message = std::move(message);
   return e;
 }
@@ -67,10 +78,10 @@ void nest_path(Error& e, std::string_view segment) {
   if (!e.path.empty() && e.path[0] == '$')
     e.path.insert(1, segment);
   else
-    e.path = "$" + std::string(segment) + e.path;
+    e.path = bracketed("$", segment, e.path);
 }
 
-std::string index_segment(std::size_t i) { return "[" + std::to_string(i) + "]"; }
+std::string index_segment(std::size_t i) { return bracketed("[", std::to_string(i), "]"); }
 
 std::string short_repr(const Value& v) {
   ReprOptions o;
@@ -86,13 +97,20 @@ std::string short_repr(const Value& v) {
   return s;
 }
 
-std::string key_segment(const Value& key) { return "[" + short_repr(key) + "]"; }
+std::string key_segment(const Value& key) { return bracketed("[", short_repr(key), "]"); }
 
 void as_member_error(Error& e, std::string_view what, const Value& member) {
-  std::string msg = std::string(what) + " " + short_repr(member);
-  if (!e.path.empty() && e.path != "$") msg += " at " + e.path;
-  e.message = msg + ": " + e.message;
-  e.path = "$";
+  std::string msg(what);
+  msg += ' ';
+  msg += short_repr(member);
+  if (!e.path.empty() && e.path != "$") {
+    msg += " at ";
+    msg += e.path;
+  }
+  msg += ": ";
+  msg += e.message;
+  e.message = std::move(msg);
+  e.path.assign(1, '$');
 }
 
 void rethrow_nested(const Exception& e, std::string_view segment) {
