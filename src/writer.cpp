@@ -17,7 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <deque>
+#include <forward_list>
 #include <fstream>
 #include <map>
 #include <string>
@@ -61,6 +61,26 @@ inline Key key_of(const Value& v) noexcept {
           static_cast<std::uint64_t>(Access::i(v))};
 }
 
+// Memory for big tables the writer keeps: 2 MiB-aligned and advised for huge pages from 2 MiB
+// up, so that lookups spread over tens of MB do not also miss the TLB on every 4 KiB page.
+// Zero-filled. Advice only: without transparent huge pages it is plain memory.
+void* alloc_table(std::size_t bytes) {
+  constexpr std::size_t k_huge = std::size_t{2} << 20;
+  void* p = nullptr;
+  if (bytes >= k_huge) {
+    bytes = (bytes + k_huge - 1) & ~(k_huge - 1);
+    p = std::aligned_alloc(k_huge, bytes);
+#ifdef MADV_HUGEPAGE
+    if (p) (void)::madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  } else {
+    p = std::malloc(bytes);
+  }
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return p;
+}
+
 // Open-addressing identity -> memo index map (CPython's memo is a pointer hash table too).
 // Each thread keeps its table from one dump to the next: slots carry the number of the dump that
 // filled them, so a new dump starts with an empty table without clearing (or page-faulting) it.
@@ -68,20 +88,29 @@ class MemoMap {
  public:
   MemoMap() {
     Retained& r = retained();
-    slots_.swap(r.slots);
+    std::swap(slots_, r.slots);
+    std::swap(size_, r.size);
     epoch_ = ++r.epoch;
     if (epoch_ == 0) {  // wrapped after 2^32 dumps: clear once
-      for (Slot& s : slots_) s.epoch = 0;
+      for (std::size_t i = 0; i < size_; ++i) slots_[i].epoch = 0;
       epoch_ = r.epoch = 1;
     }
-    if (slots_.size() < 1024) {
-      slots_.assign(1024, Slot{});
+    if (size_ < 1024) {
+      std::free(slots_);
+      slots_ = nullptr;
+      size_ = 0;
+      slots_ = static_cast<Slot*>(alloc_table(1024 * sizeof(Slot)));
+      size_ = 1024;
     }
-    mask_ = slots_.size() - 1;
+    mask_ = size_ - 1;
   }
   ~MemoMap() {
     Retained& r = retained();
-    if (slots_.size() <= k_keep_slots && slots_.size() > r.slots.size()) r.slots.swap(slots_);
+    if (size_ <= k_keep_slots && size_ > r.size) {
+      std::swap(slots_, r.slots);
+      std::swap(size_, r.size);
+    }
+    std::free(slots_);
   }
   MemoMap(const MemoMap&) = delete;
   MemoMap& operator=(const MemoMap&) = delete;
@@ -95,8 +124,10 @@ class MemoMap {
       i = (i + 1) & mask_;
     }
   }
+  // Starts loading the slot a find(k) probes first (lookups of fresh objects miss the cache).
+  void prefetch(Key k) const noexcept { __builtin_prefetch(&slots_[hash(k) & mask_]); }
   void insert(Key k, std::uint64_t idx) {
-    if ((count_ + 1) * 2 > slots_.size()) grow();
+    if ((count_ + 1) * 2 > size_) grow();
     place(k, idx);
     ++count_;
   }
@@ -108,8 +139,10 @@ class MemoMap {
     std::uint32_t epoch = 0;  // the dump that filled it (other values: empty)
   };
   struct Retained {
-    std::vector<Slot> slots;
+    Slot* slots = nullptr;
+    std::size_t size = 0;
     std::uint32_t epoch = 0;
+    ~Retained() { std::free(slots); }
   };
   static constexpr std::size_t k_keep_slots = std::size_t{1} << 22;  // 128 MiB at most per thread
   static Retained& retained() {
@@ -125,14 +158,17 @@ class MemoMap {
     slots_[i] = Slot{k, idx, epoch_};
   }
   void grow() {
-    std::vector<Slot> old;
-    old.swap(slots_);
-    slots_.assign(old.size() * 2, Slot{});
-    mask_ = slots_.size() - 1;
-    for (const Slot& s : old)
-      if (s.epoch == epoch_) place(s.k, s.idx);
+    Slot* old = slots_;
+    std::size_t old_size = size_;
+    slots_ = static_cast<Slot*>(alloc_table(old_size * 2 * sizeof(Slot)));
+    size_ = old_size * 2;
+    mask_ = size_ - 1;
+    for (std::size_t i = 0; i < old_size; ++i)
+      if (old[i].epoch == epoch_) place(old[i].k, old[i].idx);
+    std::free(old);
   }
-  std::vector<Slot> slots_;
+  Slot* slots_ = nullptr;
+  std::size_t size_ = 0;
   std::uint32_t epoch_ = 1;
   std::size_t mask_ = 0;
   std::size_t count_ = 0;
@@ -249,6 +285,43 @@ struct Frame {
   const Value* items = nullptr;
   const DictItem* ditems = nullptr;
   std::size_t n = 0, i = 0, batch = 0;
+};
+
+// The frame and step stacks, kept by the thread from one dump to the next (small dumps then
+// allocate nothing for them); a dump inside a dump (from a hook) gets its own.
+class RetainedStacks {
+ public:
+  RetainedStacks() {
+    Kept& k = kept();
+    frames.swap(k.frames);
+    steps.swap(k.steps);
+  }
+  ~RetainedStacks() {
+    constexpr std::size_t k_keep = 4096;
+    Kept& k = kept();
+    if (frames.capacity() <= k_keep && frames.capacity() > k.frames.capacity()) {
+      frames.clear();
+      frames.swap(k.frames);
+    }
+    if (steps.capacity() <= k_keep && steps.capacity() > k.steps.capacity()) {
+      steps.clear();
+      steps.swap(k.steps);
+    }
+  }
+  RetainedStacks(const RetainedStacks&) = delete;
+  RetainedStacks& operator=(const RetainedStacks&) = delete;
+  std::vector<Frame> frames;
+  std::vector<Step> steps;
+
+ private:
+  struct Kept {
+    std::vector<Frame> frames;
+    std::vector<Step> steps;
+  };
+  static Kept& kept() {
+    thread_local Kept k;
+    return k;
+  }
 };
 
 class Pickler {
@@ -378,6 +451,23 @@ class Pickler {
       char* p = reserve(hn + n);
       std::memcpy(p, hdr, hn);
       if (n) std::memcpy(p + hn, data, n);
+    }
+  }
+  // memcpy for the short payloads most strs have (a call to memcpy costs more than the copy):
+  // two overlapping fixed-size moves, reading only [src, src + n).
+  static void copy_short(char* dst, const char* src, std::size_t n) noexcept {
+    if (n >= 16) {
+      std::memcpy(dst, src, n);
+    } else if (n >= 8) {
+      std::memcpy(dst, src, 8);
+      std::memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+      std::memcpy(dst, src, 4);
+      std::memcpy(dst + n - 4, src + n - 4, 4);
+    } else if (n > 0) {
+      dst[0] = src[0];
+      dst[n / 2] = src[n / 2];
+      dst[n - 1] = src[n - 1];
     }
   }
   void w_decimal_line(char op, std::int64_t v) {
@@ -543,8 +633,10 @@ class Pickler {
     std::size_t n = static_cast<std::size_t>(v.inline_length());
     if (bin_) {
       if (n <= 0xFF && proto_ >= 4) {
-        char hdr[2] = {'\x8c', static_cast<char>(n)};
-        w_payload(hdr, 2, p, n);
+        char* o = reserve(2 + n);
+        o[0] = '\x8c';
+        o[1] = static_cast<char>(n);
+        copy_short(o + 2, p, n);
       } else if (n <= 0xFFFFFFFFull) {
         char hdr[5] = {'X'};
         for (int k = 0; k < 4; ++k) hdr[1 + k] = static_cast<char>((n >> (8 * k)) & 0xFF);
@@ -613,9 +705,9 @@ class Pickler {
   // The str b.decode('latin1') gives (a fresh object, or CPython's shared one-character str).
   Value latin1_text(const std::uint8_t* p, std::size_t n) {
     if (n == 1) return str_singleton(p[0]);
-    scratch_.emplace_back();
-    latin1_to_utf8(scratch_.back(), p, n);
-    const std::string& s = scratch_.back();
+    scratch_.emplace_front();
+    latin1_to_utf8(scratch_.front(), p, n);
+    const std::string& s = scratch_.front();
     return Access::make_ptr(Tag::str, s.size(), s.data());
   }
 
@@ -834,8 +926,8 @@ class Pickler {
       steps_.push_back(Step{SK::save, 0, nullptr, name_v.valid() ? name_v : text_value(name), {}, {}});
       lit("\x93");
       Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
-      scratch_.push_back(std::move(key));
-      put_step.a = scratch_.back();
+      scratch_.push_front(std::move(key));
+      put_step.a = scratch_.front();
       steps_.push_back(put_step);
       return push_script(s);
     }
@@ -849,8 +941,8 @@ class Pickler {
       tuple_close(2);
       lit("R");
       Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
-      scratch_.push_back(std::move(key));
-      put_step.a = scratch_.back();
+      scratch_.push_front(std::move(key));
+      put_step.a = scratch_.front();
       steps_.push_back(put_step);
       return push_script(s);
     }
@@ -891,8 +983,8 @@ class Pickler {
     if (s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80) return str_singleton(static_cast<unsigned char>(s[0]));
     if (s.size() == 2 && (static_cast<unsigned char>(s[0]) == 0xC2 || static_cast<unsigned char>(s[0]) == 0xC3))
       return str_singleton(((static_cast<unsigned>(s[0]) & 0x1F) << 6) | (static_cast<unsigned>(s[1]) & 0x3F));
-    scratch_.emplace_back(s);
-    const std::string& t = scratch_.back();
+    scratch_.emplace_front(s);
+    const std::string& t = scratch_.front();
     return Access::make_ptr(Tag::str, t.size(), t.data());
   }
 
@@ -1128,10 +1220,10 @@ class Pickler {
           auto* g = Access::node<GlobalNode>(o->callable);
           std::string_view m = Access::sv(g->module), nm = Access::sv(g->name);
           if (o_.fix_imports) map_python3_global(m, nm, m, nm);
-          scratch_.emplace_back("i");
-          scratch_.back().append(m).push_back('\n');
-          scratch_.back().append(nm).push_back('\n');
-          lit(scratch_.back());
+          scratch_.emplace_front("i");
+          scratch_.front().append(m).push_back('\n');
+          scratch_.front().append(nm).push_back('\n');
+          lit(scratch_.front());
         } else if (a.empty()) {
           plain_instance(o->callable);
         } else {
@@ -1157,8 +1249,8 @@ class Pickler {
   }
 
   std::vector<Value>& scratch_args() {
-    scratch_values_.emplace_back();
-    return scratch_values_.back();
+    scratch_values_.emplace_front();
+    return scratch_values_.front();
   }
 
   // The state bytes CPython's date/time/datetime __reduce_ex__ gives at this protocol, when it
@@ -1189,8 +1281,8 @@ class Pickler {
       changed = true;
     }
     if (!changed) return Value();
-    scratch_.push_back(std::move(st));
-    return Access::make_ptr(Tag::bytes, scratch_.back().size(), scratch_.back().data());
+    scratch_.push_front(std::move(st));
+    return Access::make_ptr(Tag::bytes, scratch_.front().size(), scratch_.front().data());
   }
 
   static bool inst_writable(const Value& g) {
@@ -1318,6 +1410,7 @@ class Pickler {
     if (!f.pairs) {
       std::size_t i = f.i;
       while (i < end) {
+        if (i + k_prefetch_ahead < f.n) prefetch_memo(f.items[i + k_prefetch_ahead]);
         boundary();
         if (!save_leaf(f.items[i])) break;
         ++i;
@@ -1328,6 +1421,7 @@ class Pickler {
     }
     while (f.i < end) {
       const DictItem& it = f.ditems[f.i];
+      if (f.i + k_prefetch_ahead < f.n) prefetch_memo(f.ditems[f.i + k_prefetch_ahead].value);
       boundary();
       if (!save_leaf(it.key)) return;
       ++f.batch;
@@ -1338,6 +1432,11 @@ class Pickler {
       }
       ++f.i;
     }
+  }
+
+  static constexpr std::size_t k_prefetch_ahead = 4;
+  void prefetch_memo(const Value& v) const noexcept {
+    if (v.tag() >= Tag::str) memo_.prefetch(key_of(v));
   }
 
   void save_batch_item(Frame& f) {
@@ -1425,10 +1524,12 @@ class Pickler {
   std::unordered_map<std::string, std::uint64_t> global_memo_;
   std::map<std::string, std::uint64_t, std::less<>> module_memo_;
   std::unordered_map<const void*, int> constructing_;
-  std::vector<Frame> frames_;
-  std::vector<Step> steps_;
-  std::deque<std::string> scratch_;
-  std::deque<std::vector<Value>> scratch_values_;
+  RetainedStacks stacks_;
+  std::vector<Frame>& frames_ = stacks_.frames;
+  std::vector<Step>& steps_ = stacks_.steps;
+  // Strings and value lists made for the occasion (stable addresses; no allocation until used).
+  std::forward_list<std::string> scratch_;
+  std::forward_list<std::vector<Value>> scratch_values_;
 };
 
 }  // namespace
