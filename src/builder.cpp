@@ -1,5 +1,7 @@
 #include "brine/builder.hpp"
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "document.hpp"
@@ -65,6 +67,20 @@ Value Builder::str(std::string_view utf8) {
     throw Exception(std::move(e));
   }
   return with_graph(s_, [&](detail::GraphCtx& g) { return detail::make_str(g, utf8.data(), utf8.size(), false); });
+}
+
+Value Builder::interned(std::string_view utf8) {
+  InternCache& c = intern_cache_[(reinterpret_cast<std::uintptr_t>(utf8.data()) >> 3) % std::size(intern_cache_)];
+  if (c.p == utf8.data() && c.n == utf8.size() && c.v.valid() && detail::Access::sv(c.v) == utf8) return c.v;
+  Value v;
+  if (auto it = s_->interned.find(utf8); it != s_->interned.end()) {
+    v = it->second;
+  } else {
+    v = str(utf8);
+    s_->interned.emplace(detail::Access::sv(v), v);
+  }
+  c = InternCache{utf8.data(), utf8.size(), v};
+  return v;
 }
 
 Value Builder::bytes(std::span<const std::byte> data) {

@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct DocumentState {
   std::shared_ptr<const std::vector<UserType>> user_types;
   // Interned globals: "module\nname" -> node.
   std::unordered_map<std::string, GlobalNode*> globals;
+  // Interned strs (Builder::interned): text (viewing the str's own arena bytes) -> the str.
+  std::unordered_map<std::string_view, Value> interned;
 
   explicit DocumentState(std::uint64_t limit) : arena(limit) {}
 };

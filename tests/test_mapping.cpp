@@ -1072,3 +1072,66 @@ TEST(MappingPython, RoundTripThroughCPython) {
 }
 
 }  // namespace
+
+// brine::encode writes the bytes CPython's pickle.dumps writes for the equivalent Python value
+// (field names are one str object per name, as CPython's identifiers and literals are; '' and
+// one-character strs are CPython's shared objects; every other str is a fresh object).
+namespace {
+
+std::vector<std::string> cpython_dumps_0_to_5(const std::string& expr) {
+  const std::string script = brine_test::unique_path(::testing::TempDir(), "brine_mapping_bytes", ".py");
+  {
+    std::ofstream f(script);
+    f << "import sys, os, pickle, datetime\n"
+      << "sys.path.insert(0, " << nlohmann::json(brine_test::source_dir() + "/tests/mapping").dump() << ")\n"
+      << "import pytypes\n"
+      << "obj = " << expr << "\n"
+      << "for p in range(6):\n"
+      << "    b = pickle.dumps(obj, p)\n"
+      << "    sys.stdout.buffer.write(len(b).to_bytes(8, 'little') + b)\n";
+  }
+  int status = 0;
+  std::string all = run_capture("PYTHONHASHSEED=0 /usr/bin/python3 " + script, status);
+  std::remove(script.c_str());
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (status == 0 && i + 8 <= all.size()) {
+    std::uint64_t n = 0;
+    for (int k = 0; k < 8; ++k) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(all[i + k])) << (8 * k);
+    out.push_back(all.substr(i + 8, n));
+    i += 8 + n;
+  }
+  return out;
+}
+
+template <class T>
+void expect_encodes_like_cpython(const T& x, const std::string& expr) {
+  std::vector<std::string> want = cpython_dumps_0_to_5(expr);
+  ASSERT_EQ(want.size(), 6u) << expr;
+  for (int p = 0; p < 6; ++p) {
+    auto got = brine::encode(x, p);
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_EQ(brine_test::to_hex(*got), brine_test::to_hex(want[static_cast<std::size_t>(p)]))
+        << expr << " at protocol " << p;
+  }
+}
+
+}  // namespace
+
+TEST(MappingBytes, EncodeIsWhatCPythonWrites) {
+  using namespace mapping_test;
+  expect_encodes_like_cpython(std::vector<Plain>{{1, "a"}, {2, ""}, {300, "abc"}, {-5, "abc"}},
+                              "[{'x': 1, 'name': 'a'}, {'x': 2, 'name': ''}, {'x': 300, 'name': 'abc'}, "
+                              "{'x': -5, 'name': ''.join(['ab', 'c'])}]");
+  expect_encodes_like_cpython(std::vector<Point>{{1, 2}, {3, 4}, {5, 6}},
+                              "[pytypes.Point(1, 2), pytypes.Point(3, 4), pytypes.Point(5, 6)]");
+  expect_encodes_like_cpython(std::vector<Layer>{{"dense", 64, std::nullopt}, {"drop", 0, 0.5}},
+                              "[pytypes.Layer('dense', 64), pytypes.Layer('drop', 0, 0.5)]");
+  std::vector<std::int64_t> ints;
+  for (int i = 0; i < 2500; ++i) ints.push_back(static_cast<std::int64_t>(i) * 7919 - 5000000);
+  expect_encodes_like_cpython(ints, "[i * 7919 - 5000000 for i in range(2500)]");
+  expect_encodes_like_cpython(std::map<std::string, std::vector<double>>{{"lr", {0.1, 0.01}}, {"w", {}}},
+                              "{'lr': [0.1, 0.01], 'w': []}");
+  expect_encodes_like_cpython(std::tuple<int, std::string, std::optional<bool>>{7, "x", std::nullopt},
+                              "(7, 'x', None)");
+}

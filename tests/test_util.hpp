@@ -27,6 +27,17 @@ inline std::string from_hex(std::string_view hex) {
   return out;
 }
 
+inline std::string to_hex(std::string_view bytes) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    out.push_back(k_digits[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(k_digits[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);

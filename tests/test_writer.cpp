@@ -328,3 +328,18 @@ TEST(Writer, DumpAppendsAndLeavesOutputAloneOnFailure) {
 }
 
 }  // namespace
+
+TEST(Writer, InternedStrsAreOneObject) {
+  brine::Document doc = brine::Document::create();
+  brine::Builder b(doc);
+  const std::string id = "id";
+  brine::Value k1 = b.interned("id");
+  brine::Value k2 = b.interned(id);  // other address, same text
+  brine::Value k3 = b.interned("name");
+  EXPECT_TRUE(k1.same(k2));
+  EXPECT_FALSE(k1.same(k3));
+  EXPECT_FALSE(k1.same(b.str("id")));
+  brine::Value root = b.list({k1, k2, k3, b.interned("name"), b.str("id")});
+  std::string expected = python_bytes("a = 'id'\nb = 'name'\nsys.stdout.buffer.write(pickle.dumps([a, a, b, b, ''.join(['i', 'd'])], 4))");
+  EXPECT_EQ(dumps(root, 4), expected);
+}

@@ -37,6 +37,16 @@ class Builder {
   Value complex(double re, double im);
   /// str from UTF-8 (copied; validated — throws unicode_error if not valid UTF-8).
   Value str(std::string_view utf8);
+  /// An interned str: every call with the same text on this document gives the same str object,
+  /// as Python shares one object per string literal or identifier (a writer then writes it once
+  /// and refers back to it). For repeated names such as dict keys of records or field names.
+  ///
+  /// \code
+  ///   brine::Value k = b.interned("id");
+  ///   b.set_item(d1, k, b.integer(1));
+  ///   b.set_item(d2, b.interned("id"), b.integer(2));   // the same key object as in d1
+  /// \endcode
+  Value interned(std::string_view utf8);
   /// bytes (copied).
   Value bytes(std::span<const std::byte> data);
   Value bytes(std::string_view data);
@@ -72,6 +82,14 @@ class Builder {
 
  private:
   detail::DocumentState* s_;
+  // Last names given to interned() by address (the same literal is usually asked again):
+  // checked by content, then the document's table.
+  struct InternCache {
+    const char* p = nullptr;
+    std::size_t n = 0;
+    Value v;
+  };
+  InternCache intern_cache_[16];
 };
 
 }  // namespace brine

@@ -800,7 +800,7 @@ struct codec<T> {
     Value state = b.dict();
     std::apply(
         [&](const auto&... f) {
-          (..., b.set_item(state, b.str(f.name), detail::to_value_at(b, x.*(f.member), [&] {
+          (..., b.set_item(state, b.interned(f.name), detail::to_value_at(b, x.*(f.member), [&] {
                              return as_object ? "." + std::string(f.name) : "['" + std::string(f.name) + "']";
                            })));
         },
