@@ -611,9 +611,9 @@ def print_dump_tables(results, typed, with_mem, min_time=1.0):
         b = typed['brine']
         rows = [('**encode(vector<Record>, 4)**', b['encode'], b['output_bytes'],
                  'yes' if typed['loads_equal'] else '**NO**', 'yes' if typed['same_bytes'] else 'no'),
-                ('of which to_value (Builder)', b['to_value'], None, '', ''),
-                ('of which dumps', b['dumps'], None, '', ''),
-                ('Builder, shared key strs + dumps (reference)', b['builder_shared_keys'],
+                ('value-graph path: to_value (Builder)', b['to_value'], None, '', ''),
+                ('value-graph path: dumps of that graph', b['dumps'], None, '', ''),
+                ('Builder by hand, shared key strs + dumps (reference)', b['builder_shared_keys'],
                  b['shared_keys_output_bytes'], '', 'yes' if b['shared_keys_same_bytes'] else 'no')]
         for label, st, size, eq, same in rows:
             print('| %s | %s | %s | %s | %s | %s | %s |' % (
@@ -640,9 +640,11 @@ def print_dump_tables(results, typed, with_mem, min_time=1.0):
           'singletons, so both sides load and dump CPython\'s pickle of the loaded object). '
           '"reused buffer": brine::dump(root, out) appending to one std::string cleared before '
           'each dump (no fresh output memory; for reference, CPython has no such call). Typed: brine::encode of a '
-          'std::vector of a struct of 8 fields (to_value into a fresh Document + dumps, both '
-          'timed; also timed apart) against pickle.dumps of the equivalent list of dicts '
-          '(literal keys: one str per key); "shared key strs": the same dicts built with '
+          'std::vector of a struct of 8 fields (written directly by the codecs through '
+          'brine::detail::Emitter, no value graph) against pickle.dumps of the equivalent list of dicts '
+          '(literal keys: one str per key); "value-graph path": brine::to_value into a fresh Document '
+          'and brine::dumps of it, timed apart (what encode did before the direct writer; '
+          'codecs without a direct write still go that way); "shared key strs": the same dicts built with '
           'brine::Builder with one str per key + dumps. Peak '
           'MB: growth of the peak RSS of a fresh process during one dump (after the load; '
           'VmHWM reset through /proc/self/clear_refs).' % min_time)

@@ -3,6 +3,8 @@
 // of the graph: containers and multi-part constructions are frames on an explicit stack.
 #include "brine/write.hpp"
 
+#include "brine/builder.hpp"
+#include "brine/emit.hpp"
 #include "brine/repr.hpp"
 
 #include <fcntl.h>
@@ -19,6 +21,8 @@
 #include <new>
 #include <forward_list>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -43,6 +47,14 @@ struct WriteFailure {
 };
 
 [[noreturn]] void fail(errc code, std::string message) { throw WriteFailure{code, std::move(message)}; }
+
+// What Builder::str throws for the same text (the Emitter writes what to_value + dumps would).
+[[noreturn]] void invalid_utf8() {
+  Error e;
+  e.code = errc::unicode_error;
+  e.message = "str must be valid UTF-8";
+  throw Exception(std::move(e));
+}
 
 // The 'latin1' constant CPython passes to _codecs.encode is one interned object: memoized once.
 constexpr char k_latin1[] = "latin1";
@@ -324,6 +336,11 @@ class RetainedStacks {
   }
 };
 
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class Pickler {
  public:
   Pickler(const WriteOptions& o, std::string& out) : o_(o), out_(out), pos_(0) {
@@ -333,18 +350,119 @@ class Pickler {
   }
 
   void run(const Value& root) {
+    begin_pickle();
+    save(root);
+    while (!frames_.empty()) step();
+    end_pickle();
+  }
+
+  // ---- the direct writer (Emitter): a pickle written value by value ---------------------------
+  void begin_pickle() {
     if (proto_ >= 2) {
       char h[2] = {'\x80', static_cast<char>(proto_)};
       w(h, 2);
       framing_ = proto_ >= 4;
       update_limits();
     }
-    save(root);
-    while (!frames_.empty()) step();
+  }
+  void end_pickle() {
+    if (!open_.empty()) fail(errc::type_error, "brine::detail::Emitter: a list, dict or tuple was not ended");
     w1('.');
     commit_frame();
     framing_ = false;
     assemble();
+  }
+  // One whole value (frames run to completion) as an item of what is open.
+  void em_value(const Value& v) {
+    em_item_start();
+    const std::size_t depth = frames_.size();
+    save(v);
+    while (frames_.size() > depth) step();
+    em_item_end();
+  }
+  void em_atom(const Value& v) {
+    em_item_start();
+    boundary();
+    save_leaf(v);
+    em_item_end();
+  }
+  void em_int(std::int64_t i) {
+    em_item_start();
+    boundary();
+    save_int(i);
+    em_item_end();
+  }
+  void em_float(double d) {
+    em_item_start();
+    boundary();
+    save_float(d);
+    em_item_end();
+  }
+  // A fresh str: '' and one-character latin-1 strs are CPython's shared objects (memoized).
+  void em_str(std::string_view s) {
+    if (shared_text(s)) return em_value(text_value(s));
+    if (!is_valid_utf8(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()))
+      invalid_utf8();
+    em_item_start();
+    boundary();
+    write_str(s.data(), s.size());
+    put_fresh();
+    em_item_end();
+  }
+  // A str shared by every use of its text in this pickle.
+  void em_name(std::string_view s) {
+    if (shared_text(s)) return em_value(text_value(s));
+    NameCache& c = name_cache_[(reinterpret_cast<std::uintptr_t>(s.data()) >> 3) % std::size(name_cache_)];
+    const std::uint64_t* idx = nullptr;
+    if (c.p == s.data() && c.n == s.size() && std::string_view(c.p, c.n) == s) {
+      idx = &c.idx;
+    } else if (auto it = names_.find(s); it != names_.end()) {
+      c = NameCache{s.data(), s.size(), it->second};
+      idx = &c.idx;
+    }
+    if (idx) {
+      em_item_start();
+      boundary();
+      get_index(*idx);
+      return em_item_end();
+    }
+    if (!is_valid_utf8(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()))
+      invalid_utf8();
+    em_item_start();
+    boundary();
+    write_str(s.data(), s.size());
+    names_.emplace(std::string(s), memo_len_);
+    c = NameCache{s.data(), s.size(), memo_len_};
+    put_fresh();
+    em_item_end();
+  }
+  void em_begin(char kind, std::size_t n) {
+    em_item_start();
+    boundary();
+    if (kind == 'l') {
+      w(bin_ ? "]" : "(l");
+      put_fresh();
+    } else if (kind == 'd') {
+      w(bin_ ? "}" : "(d");
+      put_fresh();
+    } else if (n == 0) {
+      w(bin_ ? ")" : "(t");
+    } else if (!(proto_ >= 2 && n <= 3)) {
+      w1('(');
+    }
+    open_.push_back(Open{kind, n});
+  }
+  void em_end(char kind) {
+    if (open_.empty() || open_.back().kind != kind || open_.back().i != open_.back().n || open_.back().half)
+      fail(errc::type_error, "brine::detail::Emitter: end does not match begin and its number of items");
+    const Open o = open_.back();
+    open_.pop_back();
+    if (kind == 'd' && bin_ && o.n > 1 && o.n % k_batch == 0) w("(u");  // batch_dict_exact's empty batch
+    if (kind == 't' && o.n > 0) {
+      w1(proto_ >= 2 && o.n <= 3 ? static_cast<char>(0x85 + o.n - 1) : 't');
+      put_fresh();
+    }
+    em_item_end();
   }
 
  private:
@@ -356,6 +474,46 @@ class Pickler {
     const char* data;
     std::size_t n;
   };
+
+  // The batching of what the Emitter has open: the exact-list / exact-dict rules of the batch
+  // frame (see step()), for a number of items known up front.
+  struct Open {
+    char kind;  // 'l', 'd', 't'
+    std::size_t n;
+    std::size_t i = 0, batch = 0;
+    bool marked = false;  // a batch's MARK is written
+    bool half = false;    // dicts: the key of item i is written
+  };
+  void em_item_start() {
+    if (open_.empty()) return;
+    Open& o = open_.back();
+    if (o.kind == 't' || !bin_ || o.half || o.n < 2 || o.marked) return;
+    if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
+    w1('(');
+    o.marked = true;
+  }
+  void em_item_end() {
+    if (open_.empty()) return;
+    Open& o = open_.back();
+    if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
+    if (o.kind == 't') {
+      ++o.i;
+      return;
+    }
+    if (o.kind == 'd' && !o.half) {
+      o.half = true;
+      return;
+    }
+    o.half = false;
+    ++o.i;
+    const char op1 = o.kind == 'l' ? 'a' : 's';
+    if (!bin_ || o.n == 1) return w1(op1);
+    if (++o.batch == k_batch || o.i == o.n) {
+      w1(o.kind == 'l' ? 'e' : 'u');
+      o.batch = 0;
+      o.marked = false;
+    }
+  }
 
   // The fast tests: one compare each. limit_ is the capacity, or 0 while framing with no frame
   // open (the next reserve() opens one); frame_end_ is where the open frame reaches its target
@@ -629,8 +787,11 @@ class Pickler {
   }
 
   void save_str(const Value& v) {
-    const char* p = Access::p(v);
-    std::size_t n = static_cast<std::size_t>(v.inline_length());
+    write_str(Access::p(v), static_cast<std::size_t>(v.inline_length()));
+    put(v);
+  }
+  // The opcode and text of a str (without the memo PUT).
+  void write_str(const char* p, std::size_t n) {
     if (bin_) {
       if (n <= 0xFF && proto_ >= 4) {
         char* o = reserve(2 + n);
@@ -654,7 +815,6 @@ class Pickler {
       s.push_back('\n');
       w(s);
     }
-    put(v);
   }
 
   void bytes_header(std::size_t n, char* hdr, std::size_t& hn) {
@@ -978,6 +1138,13 @@ class Pickler {
 
   // A str object made for the occasion (fresh identity; CPython's shared object for '' and
   // one-character latin-1 text).
+  // '' and the one-character latin-1 strs: CPython's shared objects (text_value gives them).
+  static bool shared_text(std::string_view s) noexcept {
+    if (s.size() > 2) return false;
+    if (s.size() < 2) return s.empty() || static_cast<unsigned char>(s[0]) < 0x80;
+    return (static_cast<unsigned char>(s[0]) == 0xC2 || static_cast<unsigned char>(s[0]) == 0xC3) &&
+           (static_cast<unsigned char>(s[1]) & 0xC0) == 0x80;
+  }
   Value text_value(std::string_view s) {
     if (s.empty()) return empty_str();
     if (s.size() == 1 && static_cast<unsigned char>(s[0]) < 0x80) return str_singleton(static_cast<unsigned char>(s[0]));
@@ -1525,6 +1692,16 @@ class Pickler {
   std::map<std::string, std::uint64_t, std::less<>> module_memo_;
   std::unordered_map<const void*, int> constructing_;
   RetainedStacks stacks_;
+  // The Emitter's: what is open, the names written (text -> memo index) and a cache of them by
+  // address (the same literal is asked again and again).
+  std::vector<Open> open_;
+  std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> names_;
+  struct NameCache {
+    const char* p = nullptr;
+    std::size_t n = 0;
+    std::uint64_t idx = 0;
+  };
+  NameCache name_cache_[16];
   std::vector<Frame>& frames_ = stacks_.frames;
   std::vector<Step>& steps_ = stacks_.steps;
   // Strings and value lists made for the occasion (stable addresses; no allocation until used).
@@ -1568,6 +1745,62 @@ Result<void> dump(const Value& v, std::string& out, const WriteOptions& options)
   }
   return {};
 }
+
+namespace detail {
+
+// An Emitter's state: the pickler it writes with, and a scratch document for values made by
+// codecs without a direct `write` (Emitter::value).
+class EmitterImpl {
+ public:
+  EmitterImpl(const WriteOptions& o, std::string& out) : p(o, out) {}
+  Pickler p;
+  std::optional<Document> doc;
+  std::optional<Builder> b;
+};
+
+void Emitter::none() { impl_->p.em_atom(make_none()); }
+void Emitter::boolean(bool b) { impl_->p.em_atom(make_bool(b)); }
+void Emitter::integer(std::int64_t i) { impl_->p.em_int(i); }
+void Emitter::floating(double d) { impl_->p.em_float(d); }
+void Emitter::str(std::string_view utf8) { impl_->p.em_str(utf8); }
+void Emitter::name(std::string_view utf8) { impl_->p.em_name(utf8); }
+void Emitter::begin_list(std::size_t n) { impl_->p.em_begin('l', n); }
+void Emitter::end_list() { impl_->p.em_end('l'); }
+void Emitter::begin_dict(std::size_t n) { impl_->p.em_begin('d', n); }
+void Emitter::end_dict() { impl_->p.em_end('d'); }
+void Emitter::begin_tuple(std::size_t n) { impl_->p.em_begin('t', n); }
+void Emitter::end_tuple() { impl_->p.em_end('t'); }
+void Emitter::value(const Value& v) { impl_->p.em_value(v); }
+Builder& Emitter::builder() {
+  if (!impl_->b) {
+    impl_->doc.emplace(Document::create());
+    impl_->b.emplace(*impl_->doc);
+  }
+  return *impl_->b;
+}
+
+Result<std::string> emit_pickle(const WriteOptions& options, void (*body)(Emitter&, const void*), const void* arg) {
+  std::string out;
+  try {
+    EmitterImpl impl(options, out);
+    impl.p.begin_pickle();
+    Emitter e(impl);
+    body(e, arg);
+    impl.p.end_pickle();
+  } catch (const WriteFailure& f) {
+    return to_error(f);
+  } catch (const Exception& e) {
+    return e.error();
+  } catch (const std::bad_alloc&) {
+    Error e;
+    e.code = errc::out_of_memory;
+    e.message = "out of memory while writing the pickle";
+    return e;
+  }
+  return out;
+}
+
+}  // namespace detail
 
 Result<std::string> dumps(const Value& v, const WriteOptions& options) {
   std::string out;

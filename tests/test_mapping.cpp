@@ -1134,4 +1134,38 @@ TEST(MappingBytes, EncodeIsWhatCPythonWrites) {
                               "{'lr': [0.1, 0.01], 'w': []}");
   expect_encodes_like_cpython(std::tuple<int, std::string, std::optional<bool>>{7, "x", std::nullopt},
                               "(7, 'x', None)");
+  // batching edges (1000 per batch; exact dicts end a full last batch with an empty one)
+  for (int n : {0, 1, 2, 999, 1000, 1001, 2000}) {
+    std::vector<int> l(static_cast<std::size_t>(n), 5);
+    std::map<int, int> m;
+    for (int i = 0; i < n; ++i) m[i] = -i;
+    const std::string ns = std::to_string(n);
+    expect_encodes_like_cpython(l, "[5] * " + ns);
+    expect_encodes_like_cpython(m, "{i: -i for i in range(" + ns + ")}");
+  }
+  // CPython's shared '' and one-character strs, fresh longer ones, tuples of every short size,
+  // a str big enough to go outside the frames, floats, unsigned ints beyond int64
+  expect_encodes_like_cpython(std::vector<std::string>{"", "", "a", "a", "\xc3\xa9", "\xc3\xa9", "ab", "ab", "\xe2\x82\xac"},
+                              "['', '', 'a', 'a', '\\xe9', '\\xe9', 'ab', ''.join(['a', 'b']), '\\u20ac']");
+  expect_encodes_like_cpython(
+      std::tuple<std::tuple<>, std::tuple<int>, std::pair<int, int>, std::tuple<int, int, int>, std::tuple<int, int, int, int>>{
+          {}, {1}, {1, 2}, {1, 2, 3}, {1, 2, 3, 4}},
+      "((), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4))");
+  expect_encodes_like_cpython(std::vector<std::string>{std::string(70000, 'x'), "tail"}, "['x' * 70000, 'tail']");
+  expect_encodes_like_cpython(std::vector<double>{0.5, -0.0, 1e300}, "[0.5, -0.0, 1e300]");
+  expect_encodes_like_cpython(std::vector<std::uint64_t>{1, 18446744073709551615ull}, "[1, 18446744073709551615]");
+  expect_encodes_like_cpython(std::map<std::string, std::optional<std::variant<int, std::string>>>{
+                                  {"a", std::nullopt}, {"b", 3}, {"c", std::string("xyz")}},
+                              "{'a': None, 'b': 3, 'c': 'xyz'}");
+}
+
+TEST(MappingBytes, EncodeErrorsNameThePath) {
+  using namespace mapping_test;
+  auto r = brine::encode(std::vector<Plain>{{1, "ok"}, {2, "bad \xff"}}, 4);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, brine::errc::unicode_error);
+  EXPECT_EQ(r.error().path, "$[1]['name']");
+  auto r2 = brine::encode(std::map<std::string, std::string>{{"k", "\xc3"}}, 2);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().path, "$['k']");
 }

@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "brine/builder.hpp"
+#include "brine/emit.hpp"
 #include "brine/error.hpp"
 #include "brine/read.hpp"
 #include "brine/value.hpp"
@@ -238,6 +239,30 @@ Value to_value_at(Builder& b, const T& x, Segment&& segment) {
   }
 }
 
+/// Codecs that can write their value straight into the pickle (brine/emit.hpp).
+template <class T>
+concept codec_has_write = requires(Emitter& e, const T& x) { codec<T>::write(e, x); };
+
+/// Writes x with codec<T>::write, or as to_value on the emitter's scratch document.
+template <class T>
+void write_value(Emitter& e, const T& x) {
+  if constexpr (codec_has_write<T>) {
+    codec<T>::write(e, x);
+  } else {
+    e.value(brine::to_value(e.builder(), x));
+  }
+}
+
+/// write_value(e, x), with `segment()` put in front of the path of any error.
+template <class T, class Segment>
+void write_at(Emitter& e, const T& x, Segment&& segment) {
+  try {
+    write_value(e, x);
+  } catch (const Exception& ex) {
+    rethrow_nested(ex, segment());
+  }
+}
+
 /// from_value<T>(v), with `segment()` put in front of the path of any error.
 template <class T, class Segment>
 Result<T> from_value_at(const Value& v, Segment&& segment) {
@@ -264,6 +289,15 @@ struct list_codec {
     }
     return b.list(items);
   }
+  static void write(Emitter& e, const C& c) {
+    e.begin_list(static_cast<std::size_t>(std::distance(c.begin(), c.end())));
+    std::size_t i = 0;
+    for (const auto& x : c) {
+      write_at(e, static_cast<const E&>(x), [i] { return index_segment(i); });
+      ++i;
+    }
+    e.end_list();
+  }
   static Result<C> from_value(const Value& v) {
     auto els = sequence_elements(v);
     if (!els) return kind_mismatch(v, "list");
@@ -289,6 +323,17 @@ struct map_codec {
       b.set_item(d, key, to_value_at(b, x, [&] { return key_segment(key); }));
     }
     return d;
+  }
+  // Direct only for keys distinct in C++ that are distinct in Python too (strs, ints).
+  static void write(Emitter& e, const M& m)
+    requires(std::is_same_v<K, std::string> || std::is_same_v<K, std::string_view> || mapped_integer<K>)
+  {
+    e.begin_dict(m.size());
+    for (const auto& [k, x] : m) {
+      write_value(e, k);
+      write_at(e, x, [&] { return key_segment(brine::to_value(e.builder(), k)); });
+    }
+    e.end_dict();
   }
   static Result<M> from_value(const Value& v) {
     if (!is_dict_like(v)) return kind_mismatch(v, "dict");
@@ -444,6 +489,7 @@ inline constexpr bool is_view = std::is_same_v<T, std::string_view> ||
 template <>
 struct codec<bool> {
   static Value to_value(Builder& b, bool x) { return b.boolean(x); }
+  static void write(detail::Emitter& e, bool x) { e.boolean(x); }
   static Result<bool> from_value(const Value& v) {
     if (!v.is_bool()) return detail::kind_mismatch(v, "bool");
     return v.get<bool>();
@@ -458,6 +504,15 @@ struct codec<T> {
       return b.integer(static_cast<std::int64_t>(x));
     } else {
       return detail::make_unsigned(b, static_cast<std::uint64_t>(x));
+    }
+  }
+  static void write(detail::Emitter& e, T x) {
+    if constexpr (std::is_signed_v<T> || sizeof(T) < sizeof(std::int64_t)) {
+      e.integer(static_cast<std::int64_t>(x));
+    } else if (static_cast<std::uint64_t>(x) <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      e.integer(static_cast<std::int64_t>(x));
+    } else {
+      e.value(detail::make_unsigned(e.builder(), static_cast<std::uint64_t>(x)));
     }
   }
   static Result<T> from_value(const Value& v) {
@@ -491,6 +546,7 @@ struct codec<BigInt> {
 template <std::floating_point T>
 struct codec<T> {
   static Value to_value(Builder& b, T x) { return b.floating(static_cast<double>(x)); }
+  static void write(detail::Emitter& e, T x) { e.floating(static_cast<double>(x)); }
   static Result<T> from_value(const Value& v) {
     auto r = detail::read_double(v);
     if (!r) return std::move(r).error();
@@ -519,6 +575,7 @@ struct codec<std::complex<T>> {
 template <>
 struct codec<std::string> {
   static Value to_value(Builder& b, const std::string& s) { return b.str(s); }
+  static void write(detail::Emitter& e, const std::string& s) { e.str(s); }
   static Result<std::string> from_value(const Value& v) {
     if (!v.is_str()) return detail::kind_mismatch(v, "str");
     return v.get<std::string>();
@@ -529,6 +586,7 @@ struct codec<std::string> {
 template <>
 struct codec<std::string_view> {
   static Value to_value(Builder& b, std::string_view s) { return b.str(s); }
+  static void write(detail::Emitter& e, std::string_view s) { e.str(s); }
   static Result<std::string_view> from_value(const Value& v) {
     if (!v.is_str()) return detail::kind_mismatch(v, "str");
     return v.get<std::string_view>();
@@ -600,6 +658,11 @@ struct codec<std::array<T, N>> {
       items.push_back(detail::to_value_at(b, a[i], [i] { return detail::index_segment(i); }));
     return b.list(items);
   }
+  static void write(detail::Emitter& e, const std::array<T, N>& a) {
+    e.begin_list(N);
+    for (std::size_t i = 0; i < N; ++i) detail::write_at(e, a[i], [i] { return detail::index_segment(i); });
+    e.end_list();
+  }
   static Result<std::array<T, N>> from_value(const Value& v) {
     static_assert(std::is_default_constructible_v<T>, "brine: decoding std::array<T, N> needs a default-constructible T");
     auto els = detail::sequence_elements(v);
@@ -641,6 +704,13 @@ struct codec<std::tuple<Ts...>> {
       return b.tuple(std::span<const Value>(items.data(), items.size()));
     }(std::index_sequence_for<Ts...>{});
   }
+  static void write(detail::Emitter& e, const std::tuple<Ts...>& t) {
+    e.begin_tuple(sizeof...(Ts));
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (..., detail::write_at(e, std::get<I>(t), [] { return detail::index_segment(I); }));
+    }(std::index_sequence_for<Ts...>{});
+    e.end_tuple();
+  }
   static Result<std::tuple<Ts...>> from_value(const Value& v) {
     auto els = detail::sequence_elements(v);
     if (!els || v.kind() == Kind::object) return detail::kind_mismatch(v, "tuple");
@@ -672,6 +742,12 @@ struct codec<std::pair<A, B>> {
   static Value to_value(Builder& b, const std::pair<A, B>& p) {
     return codec<std::tuple<A, B>>::to_value(b, std::tuple<A, B>(p.first, p.second));
   }
+  static void write(detail::Emitter& e, const std::pair<A, B>& p) {
+    e.begin_tuple(2);
+    detail::write_at(e, p.first, [] { return detail::index_segment(0); });
+    detail::write_at(e, p.second, [] { return detail::index_segment(1); });
+    e.end_tuple();
+  }
   static Result<std::pair<A, B>> from_value(const Value& v) {
     auto r = codec<std::tuple<A, B>>::from_value(v);
     if (!r) return std::move(r).error();
@@ -683,6 +759,12 @@ struct codec<std::pair<A, B>> {
 template <class T>
 struct codec<std::optional<T>> {
   static Value to_value(Builder& b, const std::optional<T>& o) { return o ? brine::to_value(b, *o) : b.none(); }
+  static void write(detail::Emitter& e, const std::optional<T>& o) {
+    if (o)
+      detail::write_value(e, *o);
+    else
+      e.none();
+  }
   static Result<std::optional<T>> from_value(const Value& v) {
     if (v.is_none()) return std::optional<T>();
     auto r = brine::from_value<T>(v);
@@ -695,6 +777,7 @@ struct codec<std::optional<T>> {
 template <>
 struct codec<std::monostate> {
   static Value to_value(Builder& b, std::monostate) { return b.none(); }
+  static void write(detail::Emitter& e, std::monostate) { e.none(); }
   static Result<std::monostate> from_value(const Value& v) {
     if (!v.is_none()) return detail::kind_mismatch(v, "None");
     return std::monostate{};
@@ -707,6 +790,10 @@ struct codec<std::variant<Ts...>> {
   static Value to_value(Builder& b, const std::variant<Ts...>& x) {
     if (x.valueless_by_exception()) detail::throw_mapping_error(errc::value_error, "std::variant is valueless");
     return std::visit([&](const auto& alt) { return brine::to_value(b, alt); }, x);
+  }
+  static void write(detail::Emitter& e, const std::variant<Ts...>& x) {
+    if (x.valueless_by_exception()) detail::throw_mapping_error(errc::value_error, "std::variant is valueless");
+    std::visit([&](const auto& alt) { detail::write_value(e, alt); }, x);
   }
   static Result<std::variant<Ts...>> from_value(const Value& v) {
     std::optional<std::variant<Ts...>> out;
@@ -808,6 +895,18 @@ struct codec<T> {
     if (!as_object) return state;
     return b.object(b.global(desc.module, desc.qualname), Value(), state);
   }
+  // A dict of the fields, written directly; an object of a class through to_value.
+  static void write(detail::Emitter& e, const T& x) {
+    const auto desc = brine_describe(detail::type_tag<T>{});
+    if (!desc.module.empty()) return e.value(to_value(e.builder(), x));
+    e.begin_dict(std::tuple_size_v<decltype(desc.fields)>);
+    std::apply(
+        [&](const auto&... f) {
+          (..., (e.name(f.name), detail::write_at(e, x.*(f.member), [&] { return "['" + std::string(f.name) + "']"; })));
+        },
+        desc.fields);
+    e.end_dict();
+  }
 
   static Result<T> from_value(const Value& v) {
     static_assert(std::is_default_constructible_v<T>,
@@ -865,6 +964,10 @@ struct codec<T> {
 /// \endcode
 template <class T>
 Result<std::string> encode(const T& x, const WriteOptions& options) {
+  if constexpr (detail::codec_has_write<T>) {
+    return detail::emit_pickle(
+        options, [](detail::Emitter& e, const void* p) { detail::write_value(e, *static_cast<const T*>(p)); }, &x);
+  }
   Document doc = Document::create();
   try {
     Builder b(doc);
