@@ -588,8 +588,9 @@ def print_table(results, with_mem, min_time=1.0):
 
 def print_dump_tables(results, typed, with_mem, min_time=1.0):
     if results:
-        hdr = ('| payload | proto | output MB | CPython dumps ms | brine dumps ms | ratio | same bytes '
-               '| brine dump, reused buffer ms | ratio | page faults/dump CPython | brine |')
+        hdr = ('| payload | proto | output MB | CPython dumps ms | brine dumps(doc) ms | ratio | same bytes '
+               '| brine dump(doc), reused buffer ms | ratio | brine dumps(doc.root()) ms | ratio '
+               '| page faults/dump CPython | brine |')
         print(hdr)
         print('|' + '---|' * (hdr.count('|') - 1))
         for r in results:
@@ -597,10 +598,11 @@ def print_dump_tables(results, typed, with_mem, min_time=1.0):
             b = r['brine']['dumps']['median_ms']
             same = {True: 'yes', False: '**NO**', None: 'n/a'}[r['brine']['identical']]
             br = r['brine']['dump_reused']['median_ms']
-            print('| %s | p%d | %.2f | %s | %s | **%s** | %s | %s | %s | %.0f | %.0f |' % (
+            bv = r['brine']['dumps_value']['median_ms']
+            print('| %s | p%d | %.2f | %s | %s | **%s** | %s | %s | %s | %s | %s | %.0f | %.0f |' % (
                 r['payload'] + ('¹' if r.get('redump') else ''), r['protocol'], r['brine']['output_bytes'] / 2**20,
                 fmt_ms(c), fmt_ms(b), fmt_ratio(c / b), same, fmt_ms(br), fmt_ratio(c / br),
-                r['cpython']['faults'], r['brine']['dumps']['faults']))
+                fmt_ms(bv), fmt_ratio(c / bv), r['cpython']['faults'], r['brine']['dumps']['faults']))
     if typed:
         print()
         hdr = ('| typed_100k: brine side | brine ms | CPython dumps(list of dicts) ms | ratio '
@@ -634,11 +636,13 @@ def print_dump_tables(results, typed, with_mem, min_time=1.0):
     print()
     print('Dumps: median per dump over >= %g s of samples (same scheme as loads; the output bytes '
           'freed outside the clock), CPython\'s pickle.dumps(obj, 4) on the object it loaded, '
-          'brine::dumps(root, {.protocol = 4}) on the document it loaded; ratio = CPython / brine. '
+          'brine::dumps(doc, {.protocol = 4}) of the document it loaded (the reader tells the writer '
+          'which values the pickle refers to more than once: only those need memo entries); '
+          'ratio = CPython / brine; "dumps(doc.root())": the Value form, which memoizes every value. '
           '"same bytes": brine\'s output is CPython\'s pickle.dumps of the object it loaded '
           '(¹: not the original pickle: CPython loads one-character strs as its shared '
           'singletons, so both sides load and dump CPython\'s pickle of the loaded object). '
-          '"reused buffer": brine::dump(root, out) appending to one std::string cleared before '
+          '"reused buffer": brine::dump(doc, out) appending to one std::string cleared before '
           'each dump (no fresh output memory; for reference, CPython has no such call). Typed: brine::encode of a '
           'std::vector of a struct of 8 fields (written directly by the codecs through '
           'brine::detail::Emitter, no value graph) against pickle.dumps of the equivalent list of dicts '

@@ -43,8 +43,15 @@ auto with_graph(detail::DocumentState* s, F&& f) {
 
 }  // namespace
 
-Builder::Builder(Document& doc) : s_(&doc.state()) {}
-Builder::Builder(detail::DocumentState& state) : s_(&state) {}
+// A Builder can add references anywhere: what the reader knew of sharing no longer holds.
+Builder::Builder(Document& doc) : s_(&doc.state()) {
+  s_->builder_made = true;
+  s_->sharing_known = false;
+}
+Builder::Builder(detail::DocumentState& state) : s_(&state) {
+  s_->builder_made = true;
+  s_->sharing_known = false;
+}
 
 Value Builder::none() { return detail::make_none(); }
 Value Builder::boolean(bool b) { return detail::make_bool(b); }

@@ -56,6 +56,17 @@ void dict_set(GraphCtx& g, DictNode* d, const Value& k, const Value& v);
 // DictNode flags.
 inline constexpr std::uint8_t k_dict_keep_duplicates = 1;  // items set on an unknown class's object
 inline constexpr std::uint8_t k_dict_shared_index = 2;     // `index` also belongs to another dict
+// A value's identity as two words (head: tag and length; payload), as Value::same compares them:
+// the keys of the writer's memo and of DocumentState::shared_leaves.
+struct IdentityKey {
+  std::uint64_t a, b;
+};
+inline IdentityKey identity_key(const Value& v) noexcept {
+  return {static_cast<std::uint64_t>(v.tag()) | (v.inline_length() << tag_bits), static_cast<std::uint64_t>(Access::i(v))};
+}
+
+// Lists, tuples and dicts: the reader saw it referenced more than once (DocumentState::sharing_known).
+inline constexpr std::uint8_t k_node_shared = 0x80;
 // Fills the empty dict `d` with `pairs` (key, value) pairs laid out as kv[0], kv[1], ... if the
 // keys are the very same objects, in the same order, as the keys of `shape`: no hashing and no
 // duplicate checks are needed, and `d` shares `shape`'s index (copied on the first write). Returns

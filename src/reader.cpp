@@ -272,10 +272,53 @@ class Unpickler {
   [[gnu::always_inline]] void memo_get(std::uint64_t idx) {
     if (idx < memo_.size() && memo_[idx].valid()) [[likely]] {
       push(memo_[idx]);
+      if (idx >= fetched_.size()) fetched_.resize(memo_.size());
+      fetched_[idx] = 1;
       return;
     }
     memo_get_slow(idx);
   }
+
+  // ---- sharing -------------------------------------------------------------------------------
+  // Which values end up referenced from more than one place (DocumentState::sharing_known):
+  // those fetched from the memo (marked when the read ends, from fetched_: one store per GET)
+  // and those DUP'd.
+  void mark_shared(const Value& v) {
+    switch (v.tag()) {
+      case Tag::list:
+      case Tag::tuple:
+        Access::node<SeqNode>(v)->h.flags |= k_node_shared;
+        break;
+      case Tag::dict:
+        Access::node<DictNode>(v)->h.flags |= k_node_shared;
+        break;
+      case Tag::str:
+      case Tag::bytes:
+      {
+        const IdentityKey k = identity_key(v);
+        doc_.shared_leaves.insert(k.a, k.b);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // A memo entry about to be replaced: its value keeps the mark it has earned so far.
+  void memo_replacing(std::uint64_t idx) {
+    if (idx < fetched_.size() && fetched_[idx]) {
+      mark_shared(memo_[idx]);
+      fetched_[idx] = 0;
+    }
+  }
+
+ public:
+  // After a successful read: marks what the memo handed out more than... once at all.
+  void finish_sharing() {
+    for (std::size_t i = 0; i < fetched_.size(); ++i)
+      if (fetched_[i] && memo_[i].valid()) mark_shared(memo_[i]);
+  }
+
+ private:
   [[gnu::noinline]] void memo_put_slow(std::uint64_t idx) {
     if (idx > opt_.limits.max_memo_index)
       fail(errc::limit_exceeded, "memo index " + std::to_string(idx) + " exceeds the limit of " +
@@ -284,6 +327,7 @@ class Unpickler {
     const Value& v = top();
     if (idx < memo_.size()) {
       if (!memo_[idx].valid()) ++memo_count_;
+      memo_replacing(idx);
       memo_[idx] = v;
       return;
     }
@@ -307,7 +351,7 @@ class Unpickler {
     }
     auto [it, inserted] = sparse_memo_.insert_or_assign(idx, v);
     (void)it;
-    if (inserted) ++memo_count_;
+    if (inserted) ++memo_count_;  // (a sparse entry is marked when it is fetched)
   }
   // Resize the dense memo, moving sparse entries it now covers into it.
   void grow_dense(std::size_t new_size) {
@@ -324,12 +368,14 @@ class Unpickler {
     if (idx < memo_.size()) {
       if (memo_[idx].valid()) {
         push(memo_[idx]);
+        mark_shared(memo_[idx]);
         return;
       }
     } else if (!sparse_memo_.empty()) {
       auto it = sparse_memo_.find(idx);
       if (it != sparse_memo_.end()) {
         push(it->second);
+        mark_shared(it->second);
         return;
       }
     }
@@ -466,6 +512,7 @@ class Unpickler {
   ValueVec stack_;
   std::vector<std::size_t> marks_;
   ValueVec memo_;
+  std::vector<std::uint8_t> fetched_;  // memo index -> fetched by a GET (dense indices only)
   std::map<std::uint64_t, Value> sparse_memo_;
   std::array<DictNode*, 64> shapes_{};  // recent dicts, by first key and size (dict_fill_like)  // ordered: grow_dense takes a range out of it
   std::uint64_t memo_count_ = 0;
@@ -1197,6 +1244,8 @@ void Unpickler::fast_loop() {
         const std::uint64_t idx = long_form ? load_u32(p + 1) : p[1];
         if (idx >= static_cast<std::uint64_t>(mp - mbase) || !mbase[idx].valid()) goto out;
         *sp++ = mbase[idx];
+        if (idx >= fetched_.size()) fetched_.resize(static_cast<std::size_t>(mp - mbase));
+        fetched_[idx] = 1;
         p += long_form ? 5 : 2;
         break;
       }
@@ -1509,6 +1558,7 @@ Value Unpickler::run() {
       }
       case O::DUP: {
         Value v = top();
+        mark_shared(v);
         if (stack_.size() >= opt_.limits.max_container_len)
           fail(errc::limit_exceeded, "stack too deep (Limits::max_container_len)");
         push(v);
@@ -1761,6 +1811,8 @@ Result<Document> read_one(InputSource& in, const ReadOptions& opt) {
   try {
     Value root = u.run();
     cur.commit();
+    u.finish_sharing();
+    state->sharing_known = !state->builder_made;
     state->root = root;
     state->declared_protocol = u.declared_protocol();
     state->opcode_protocol = u.opcode_protocol();

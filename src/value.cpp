@@ -619,7 +619,10 @@ Document Document::create() {
 }
 
 Value Document::root() const noexcept { return s_->root; }
-void Document::set_root(const Value& v) noexcept { s_->root = v; }
+void Document::set_root(const Value& v) noexcept {
+  s_->root = v;
+  s_->sharing_known = false;  // (v may come from anywhere)
+}
 int Document::declared_protocol() const noexcept { return s_->declared_protocol; }
 int Document::opcode_protocol() const noexcept { return s_->opcode_protocol; }
 std::uint64_t Document::start_offset() const noexcept { return s_->start_offset; }

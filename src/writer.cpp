@@ -65,13 +65,8 @@ KnownId known_id(const Value& v) noexcept {
 }
 
 // Memo keys: a value's identity (head word + pointer), as Value::same compares them.
-struct Key {
-  std::uint64_t a, b;
-};
-inline Key key_of(const Value& v) noexcept {
-  return {static_cast<std::uint64_t>(v.tag()) | (v.inline_length() << tag_bits),
-          static_cast<std::uint64_t>(Access::i(v))};
-}
+using Key = IdentityKey;
+inline Key key_of(const Value& v) noexcept { return identity_key(v); }
 
 // Memory for big tables the writer keeps: 2 MiB-aligned and advised for huge pages from 2 MiB
 // up, so that lookups spread over tens of MB do not also miss the TLB on every 4 KiB page.
@@ -343,7 +338,8 @@ struct NameHash {
 
 class Pickler {
  public:
-  Pickler(const WriteOptions& o, std::string& out) : o_(o), out_(out), pos_(0) {
+  Pickler(const WriteOptions& o, std::string& out, const DocumentState* sharing = nullptr)
+      : o_(o), known_(sharing && sharing->sharing_known ? sharing : nullptr), out_(out), pos_(0) {
     proto_ = o.protocol < 0 ? 5 : o.protocol;
     if (proto_ > 5) fail(errc::unsupported_protocol, "pickle protocol must be <= 5");
     bin_ = proto_ >= 1;
@@ -643,8 +639,29 @@ class Pickler {
     w_op_le('r', idx, 4);
   }
   void put(const Value& v) {
-    memo_.insert(key_of(v), memo_len_);
+    if (!unshared(v)) memo_.insert(key_of(v), memo_len_);
     put_index(memo_len_++);
+  }
+  // Referenced from nowhere else (what the reader knows, DocumentState::sharing_known): no memo
+  // entry is needed to find it again, and none is made (most values of a big pickle: the memo
+  // table stays small, its lookups in cache).
+  bool unshared(const Value& v) const noexcept {
+    if (!known_) return false;
+    switch (v.tag()) {
+      case Tag::str:
+      case Tag::bytes:
+        // '' and one-character strs, one-byte bytes: CPython's shared objects, always looked up
+        // (and the writer's own 'latin1', one object for every _codecs.encode)
+        if (v.inline_length() <= 2 || Access::p(v) == k_latin1) return false;
+        return !known_->shared_leaves.contains(key_of(v).a, key_of(v).b);
+      case Tag::list:
+      case Tag::tuple:
+        return !(Access::node<SeqNode>(v)->h.flags & k_node_shared);
+      case Tag::dict:
+        return !(Access::node<DictNode>(v)->h.flags & k_node_shared);
+      default:
+        return false;
+    }
   }
   void put_fresh() { put_index(memo_len_++); }
   void get_index(std::uint64_t idx) {
@@ -652,7 +669,7 @@ class Pickler {
     if (idx < 256) return w_op_u8('h', static_cast<std::uint8_t>(idx));
     w_op_le('j', idx, 4);
   }
-  bool in_memo(const Value& v) const noexcept { return memo_.find(key_of(v)) != nullptr; }
+  bool in_memo(const Value& v) const noexcept { return !unshared(v) && memo_.find(key_of(v)) != nullptr; }
   void get(const Value& v) { get_index(*memo_.find(key_of(v))); }
 
   // ---- save -----------------------------------------------------------------------------------
@@ -664,7 +681,8 @@ class Pickler {
     }
     if (save_leaf(v)) return;
     if (v.tag() == Tag::persistent) return save_persistent(Access::node<PersistentNode>(v)->pid);
-    if (const std::uint64_t* idx = memo_.find(key_of(v))) return get_index(*idx);
+    if (!unshared(v))
+      if (const std::uint64_t* idx = memo_.find(key_of(v))) return get_index(*idx);
     switch (v.tag()) {
       case Tag::bytes: return save_bytes(v);
       case Tag::bytearray: return save_bytearray(v);
@@ -708,7 +726,9 @@ class Pickler {
         save_float(Access::d(v));
         return true;
       case Tag::str:
-        if (const std::uint64_t* idx = memo_.find(key_of(v)))
+        if (unshared(v))
+          save_str(v);
+        else if (const std::uint64_t* idx = memo_.find(key_of(v)))
           get_index(*idx);
         else
           save_str(v);
@@ -973,6 +993,7 @@ class Pickler {
   // The items of a list: batch_list_exact for exact lists (protocol 1+), else batch_list.
   void list_frame(const Value* items, std::size_t n, bool exact) {
     if (n == 0) return;
+    for (std::size_t k = 0; k < n && k < k_prefetch_ahead; ++k) prefetch_memo(items[k]);
     Frame f{FT::batch};
     f.items = items;
     f.n = n;
@@ -993,6 +1014,7 @@ class Pickler {
   // The items of a dict: batch_dict_exact for exact dicts (protocol 1+), else batch_dict.
   void dict_frame(const DictItem* items, std::size_t n, bool exact) {
     if (n == 0) return;
+    for (std::size_t k = 0; k < n && k < 2 * k_prefetch_ahead; ++k) prefetch_memo(items[k].value);
     Frame f{FT::batch};
     f.ditems = items;
     f.n = n;
@@ -1676,6 +1698,7 @@ class Pickler {
   }
 
   const WriteOptions& o_;
+  const DocumentState* known_;  // sharing known (else null)
   int proto_ = 4;
   bool bin_ = true;
   std::string& out_;
@@ -1725,10 +1748,13 @@ Error to_error(const detail::WriteFailure& f) {
 
 }  // namespace
 
-Result<void> dump(const Value& v, std::string& out, const WriteOptions& options) {
+namespace {
+
+Result<void> dump_impl(const Value& v, std::string& out, const WriteOptions& options,
+                       const detail::DocumentState* sharing) {
   std::size_t start = out.size();
   try {
-    detail::Pickler p(options, out);
+    detail::Pickler p(options, out, sharing);
     p.run(v);
   } catch (const detail::WriteFailure& f) {
     out.resize(start);
@@ -1744,6 +1770,16 @@ Result<void> dump(const Value& v, std::string& out, const WriteOptions& options)
     return e;
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> dump(const Value& v, std::string& out, const WriteOptions& options) {
+  return dump_impl(v, out, options, nullptr);
+}
+
+Result<void> dump(const Document& doc, std::string& out, const WriteOptions& options) {
+  return dump_impl(doc.root(), out, options, &doc.state());
 }
 
 namespace detail {
@@ -1809,6 +1845,13 @@ Result<std::string> dumps(const Value& v, const WriteOptions& options) {
   return out;
 }
 
+Result<std::string> dumps(const Document& doc, const WriteOptions& options) {
+  std::string out;
+  auto r = dump(doc, out, options);
+  if (!r) return r.error();
+  return out;
+}
+
 namespace {
 
 Error io_error(const std::filesystem::path& path, std::string what) {
@@ -1831,6 +1874,10 @@ mode_t process_umask() {
 
 }  // namespace
 
+namespace {
+Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
+}  // namespace
+
 Result<void> dump_file(const std::filesystem::path& path, const Value& v, const WriteOptions& options) {
   std::string bytes;
   if (auto r = dump(v, bytes, options); !r) {
@@ -1838,6 +1885,21 @@ Result<void> dump_file(const std::filesystem::path& path, const Value& v, const 
     e.path = path.string();
     return e;
   }
+  return write_file_atomically(path, bytes);
+}
+
+Result<void> dump_file(const std::filesystem::path& path, const Document& doc, const WriteOptions& options) {
+  std::string bytes;
+  if (auto r = dump(doc, bytes, options); !r) {
+    Error e = r.error();
+    e.path = path.string();
+    return e;
+  }
+  return write_file_atomically(path, bytes);
+}
+
+namespace {
+Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
   if (path == "-") {
     std::size_t off = 0;
     while (off < bytes.size()) {
@@ -1887,5 +1949,6 @@ Result<void> dump_file(const std::filesystem::path& path, const Value& v, const 
   }
   return {};
 }
+}  // namespace
 
 }  // namespace brine

@@ -343,3 +343,54 @@ TEST(Writer, InternedStrsAreOneObject) {
   std::string expected = python_bytes("a = 'id'\nb = 'name'\nsys.stdout.buffer.write(pickle.dumps([a, a, b, b, ''.join(['i', 'd'])], 4))");
   EXPECT_EQ(dumps(root, 4), expected);
 }
+
+// dumps(doc) skips memo entries for what the reader saw referenced once; the bytes must be those
+// of dumps(doc.root()), which memoizes everything, for every pickle of the generated corpus and
+// of ../shared/corpus, at every protocol (and a Builder on the document drops the knowledge).
+TEST(Writer, DocumentFormWritesWhatTheValueFormWrites) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const fs::path& dir : {fs::path(brine_test::source_dir()) / "tests/corpus/gen", fs::path(brine_test::shared_dir()) / "corpus"}) {
+    if (!fs::exists(dir)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      const std::string ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".pkl" || ext == ".pickle" || ext == ".p")) files.push_back(e.path());
+    }
+  }
+  ASSERT_GT(files.size(), 500u);
+  std::size_t compared = 0;
+  for (const fs::path& f : files) {
+    brine::ReadOptions ro;
+    ro.encoding = brine::StringEncoding::latin1;
+    auto doc = brine::load_file(f, ro);
+    if (!doc) continue;
+    for (int p = 0; p <= 5; ++p) {
+      brine::WriteOptions o;
+      o.protocol = p;
+      auto by_value = brine::dumps(doc->root(), o);
+      auto by_doc = brine::dumps(*doc, o);
+      ASSERT_EQ(static_cast<bool>(by_value), static_cast<bool>(by_doc)) << f << " protocol " << p;
+      if (!by_value) continue;
+      EXPECT_EQ(brine_test::to_hex(*by_doc), brine_test::to_hex(*by_value)) << f << " protocol " << p;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 3000u);
+}
+
+TEST(Writer, BuilderOnALoadedDocumentKeepsSharing) {
+  // [l, l] with l = ['abc']: after a Builder adds another reference to l's str, the document
+  // form must still write it once and refer back.
+  std::string data = python_bytes("l = ['abc']\nsys.stdout.buffer.write(pickle.dumps([l, l], 4))");
+  auto doc = brine::loads(data);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(*brine::dumps(*doc), data);
+  brine::Value s = doc->root().elements()[0].elements()[0];
+  {
+    brine::Builder b(*doc);
+    b.append(doc->root(), s);
+  }
+  std::string expected = python_bytes("l = ['abc']\nsys.stdout.buffer.write(pickle.dumps([l, l, l[0]], 4))");
+  EXPECT_EQ(*brine::dumps(*doc), expected);
+  EXPECT_EQ(*brine::dumps(doc->root()), expected);
+}

@@ -76,4 +76,18 @@ Result<void> dump(const Value& v, std::string& out, const WriteOptions& options 
 /// was and the temporary file is removed; `path` may be the file the value was read from.
 Result<void> dump_file(const std::filesystem::path& path, const Value& v, const WriteOptions& options = {});
 
+/// The same three for a whole document (its root). For a document just read, faster than the
+/// Value forms on big pickles: the reader knows which lists, tuples, dicts, strs and bytes the
+/// pickle refers to more than once, and the writer's memo needs entries for those alone. The
+/// bytes are the same. (A Builder made on the document, or set_root, drops that knowledge; the
+/// writer then memoizes everything, as the Value forms do.)
+///
+/// \code
+///   brine::Document doc = brine::load_file("in.pkl").value();
+///   std::string p2 = brine::dumps(doc, {.protocol = 2}).value();
+/// \endcode
+Result<std::string> dumps(const Document& doc, const WriteOptions& options = {});
+Result<void> dump(const Document& doc, std::string& out, const WriteOptions& options = {});
+Result<void> dump_file(const std::filesystem::path& path, const Document& doc, const WriteOptions& options = {});
+
 }  // namespace brine
