@@ -261,14 +261,14 @@ std::string convert_one(const ConvertArgs& a, int* protocol_used) {
     return e.to_string();
   };
   if (a.out == "-") {
-    auto bytes = brine::dumps(doc->root(), wo);
+    auto bytes = brine::dumps(*doc, wo);
     if (!bytes) return write_error(std::move(bytes).error());
     if (std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() || std::fflush(stdout) != 0) {
       return std::string("<stdout>: write failed: ") + std::strerror(errno);
     }
     return {};
   }
-  auto r = brine::dump_file(a.out, doc->root(), wo);
+  auto r = brine::dump_file(a.out, *doc, wo);
   if (!r) return write_error(std::move(r).error());
   return {};
 }
