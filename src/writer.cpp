@@ -331,6 +331,70 @@ class RetainedStacks {
   }
 };
 
+// How many times each object is being constructed (entered, not yet memoized): an identity ->
+// count map entered and left once per object written through a reduce, so a flat table
+// (linear probing, backward-shift deletion: no allocation per object, no tombstones) rather
+// than std::unordered_map's node per entry.
+class ConstructionCounts {
+ public:
+  int& at(const void* key) {
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    std::size_t i = home(key);
+    while (slots_[i].key && slots_[i].key != key) i = (i + 1) & mask_;
+    if (!slots_[i].key) {
+      slots_[i] = Slot{key, 0};
+      ++count_;
+    }
+    return slots_[i].n;
+  }
+  // One level less; the entry goes at 0.
+  void decrement(const void* key) noexcept {
+    if (count_ == 0) return;
+    std::size_t i = home(key);
+    while (slots_[i].key != key) {
+      if (!slots_[i].key) return;
+      i = (i + 1) & mask_;
+    }
+    if (--slots_[i].n > 0) return;
+    // backward-shift deletion: move later entries of the run into the hole when they may
+    std::size_t hole = i;
+    for (std::size_t j = (i + 1) & mask_; slots_[j].key; j = (j + 1) & mask_) {
+      std::size_t h = home(slots_[j].key);
+      // j's entry may move to the hole when its home is not in (hole, j] (cyclically)
+      if (((j - h) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = Slot{};
+    --count_;
+  }
+
+ private:
+  struct Slot {
+    const void* key = nullptr;
+    int n = 0;
+  };
+  std::size_t home(const void* key) const noexcept {
+    return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9E3779B97F4A7C15ull >> 17) & mask_;
+  }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (!s.key) continue;
+      std::size_t i = home(s.key);
+      while (slots_[i].key) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
+};
+
 struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -1179,7 +1243,7 @@ class Pickler {
 
   // ---- objects --------------------------------------------------------------------------------
   void enter_construction(const Value& v) {
-    int& depth = constructing_[Access::identity(v)];
+    int& depth = constructing_.at(Access::identity(v));
     // The third nested save of one object before it is memoized: its construction arguments
     // lead back to it through values that are all being constructed too, so every further
     // attempt would take the same path (CPython raises RecursionError).
@@ -1189,8 +1253,7 @@ class Pickler {
                                   "__setstate__ could close)");
   }
   void leave_construction(const Value& v) {
-    auto it = constructing_.find(Access::identity(v));
-    if (it != constructing_.end() && --it->second == 0) constructing_.erase(it);
+    constructing_.decrement(Access::identity(v));
   }
 
   void lit(std::string_view s) { steps_.push_back(Step{SK::lit, s.size(), s.data(), Value(), {}, {}}); }
@@ -1713,7 +1776,7 @@ class Pickler {
   std::uint64_t memo_len_ = 0;
   std::unordered_map<std::string, std::uint64_t> global_memo_;
   std::map<std::string, std::uint64_t, std::less<>> module_memo_;
-  std::unordered_map<const void*, int> constructing_;
+  ConstructionCounts constructing_;
   RetainedStacks stacks_;
   // The Emitter's: what is open, the names written (text -> memo index) and a cache of them by
   // address (the same literal is asked again and again).
