@@ -337,6 +337,19 @@ class RetainedStacks {
 // than std::unordered_map's node per entry.
 class ConstructionCounts {
  public:
+  // The table is kept by the thread from one dump to the next (small dumps allocate nothing).
+  ConstructionCounts() {
+    slots_.swap(kept());
+    mask_ = slots_.empty() ? 0 : slots_.size() - 1;
+  }
+  ~ConstructionCounts() {
+    if (slots_.size() > 4096) return;
+    if (count_ != 0) std::fill(slots_.begin(), slots_.end(), Slot{});  // left by a failed dump
+    if (slots_.size() > kept().size()) slots_.swap(kept());
+  }
+  ConstructionCounts(const ConstructionCounts&) = delete;
+  ConstructionCounts& operator=(const ConstructionCounts&) = delete;
+
   int& at(const void* key) {
     if ((count_ + 1) * 2 > slots_.size()) grow();
     std::size_t i = home(key);
@@ -375,13 +388,17 @@ class ConstructionCounts {
     const void* key = nullptr;
     int n = 0;
   };
+  static std::vector<Slot>& kept() {
+    thread_local std::vector<Slot> k;
+    return k;
+  }
   std::size_t home(const void* key) const noexcept {
     return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9E3779B97F4A7C15ull >> 17) & mask_;
   }
   void grow() {
     std::vector<Slot> old;
     old.swap(slots_);
-    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    slots_.assign(old.empty() ? 32 : old.size() * 2, Slot{});
     mask_ = slots_.size() - 1;
     for (const Slot& s : old) {
       if (!s.key) continue;
