@@ -726,6 +726,19 @@ class Pickler {
   // Referenced from nowhere else (what the reader knows, DocumentState::sharing_known): no memo
   // entry is needed to find it again, and none is made (most values of a big pickle: the memo
   // table stays small, its lookups in cache).
+  // The part of unshared() that costs one header flag: lists, tuples, dicts.
+  bool unshared_node(const Value& v) const noexcept {
+    if (!known_) return false;
+    switch (v.tag()) {
+      case Tag::list:
+      case Tag::tuple:
+        return !(Access::node<SeqNode>(v)->h.flags & k_node_shared);
+      case Tag::dict:
+        return !(Access::node<DictNode>(v)->h.flags & k_node_shared);
+      default:
+        return false;
+    }
+  }
   bool unshared(const Value& v) const noexcept {
     if (!known_) return false;
     switch (v.tag()) {
@@ -750,7 +763,7 @@ class Pickler {
     if (idx < 256) return w_op_u8('h', static_cast<std::uint8_t>(idx));
     w_op_le('j', idx, 4);
   }
-  bool in_memo(const Value& v) const noexcept { return !unshared(v) && memo_.find(key_of(v)) != nullptr; }
+  bool in_memo(const Value& v) const noexcept { return !unshared_node(v) && memo_.find(key_of(v)) != nullptr; }
   void get(const Value& v) { get_index(*memo_.find(key_of(v))); }
 
   // ---- save -----------------------------------------------------------------------------------
@@ -762,7 +775,7 @@ class Pickler {
     }
     if (save_leaf(v)) return;
     if (v.tag() == Tag::persistent) return save_persistent(Access::node<PersistentNode>(v)->pid);
-    if (!unshared(v))
+    if (!unshared_node(v))
       if (const std::uint64_t* idx = memo_.find(key_of(v))) return get_index(*idx);
     switch (v.tag()) {
       case Tag::bytes: return save_bytes(v);
@@ -807,9 +820,9 @@ class Pickler {
         save_float(Access::d(v));
         return true;
       case Tag::str:
-        if (unshared(v))
-          save_str(v);
-        else if (const std::uint64_t* idx = memo_.find(key_of(v)))
+        // (with sharing known the table holds the shared values alone: a miss is cheap, and
+        // put() leaves the unshared ones out)
+        if (const std::uint64_t* idx = memo_.find(key_of(v)))
           get_index(*idx);
         else
           save_str(v);
