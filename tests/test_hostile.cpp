@@ -26,6 +26,7 @@ struct HarnessFailure : std::runtime_error {
 
 #define BRINE_HARNESS_FAIL(msg) throw HarnessFailure(msg)
 #include "../fuzz/harness.hpp"
+#include "../fuzz/roundtrip.hpp"
 
 namespace fs = std::filesystem;
 using brine_test::from_hex;
@@ -35,11 +36,13 @@ namespace {
 
 const std::uint8_t* u8(const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
 
-// Runs an input through all three fuzz targets' checks.
+// Runs an input through the fuzz targets' checks (fuzz_roundtrip's: read -> write at every
+// protocol -> read gives an equal graph).
 void run_all_checks(const std::string& data) {
   brine_harness::check_loads(u8(data), data.size());
   brine_harness::check_reader_stream(u8(data), data.size());
   brine_harness::check_dis(u8(data), data.size());
+  brine_harness::check_roundtrip(u8(data), data.size());
 }
 
 std::vector<std::string> files_in(const fs::path& dir, std::initializer_list<const char*> exts = {}) {

@@ -329,9 +329,10 @@ struct map_codec {
     requires(std::is_same_v<K, std::string> || std::is_same_v<K, std::string_view> || mapped_integer<K>)
   {
     e.begin_dict(m.size());
-    for (const auto& [k, x] : m) {
+    for (const auto& item : m) {
+      const K& k = item.first;
       write_value(e, k);
-      write_at(e, x, [&] { return key_segment(brine::to_value(e.builder(), k)); });
+      write_at(e, item.second, [&] { return key_segment(brine::to_value(e.builder(), k)); });
     }
     e.end_dict();
   }
