@@ -285,8 +285,11 @@ class Unpickler {
   // and those DUP'd.
   void mark_shared(const Value& v) {
     switch (v.tag()) {
-      case Tag::list:
       case Tag::tuple:
+        // () is one static node (never memoized by the writer; not written to)
+        if (Access::node<SeqNode>(v)->size == 0) break;
+        [[fallthrough]];
+      case Tag::list:
         Access::node<SeqNode>(v)->h.flags |= k_node_shared;
         break;
       case Tag::dict:
