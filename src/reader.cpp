@@ -284,6 +284,9 @@ class Unpickler {
   // those fetched from the memo (marked when the read ends, from fetched_: one store per GET)
   // and those DUP'd.
   void mark_shared(const Value& v) {
+    // After a Builder was made (persistent_load), sharing will not be known, and values from
+    // elsewhere (other documents) may be in the graph: no marks on them.
+    if (doc_.builder_made) return;
     switch (v.tag()) {
       case Tag::tuple:
         // () is one static node (never memoized by the writer; not written to)
