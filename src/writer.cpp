@@ -1227,13 +1227,23 @@ class Pickler {
         return save(st.v, true);
       case SK::save_module: {
         // Module names of classes and functions are interned strs in CPython, so globals of one
-        // module share the object: memoized by content as well as by identity.
+        // module share the object: memoized by content as well as by identity. A global read
+        // from STACK_GLOBAL brings the pickle's str object, which is written (or reused) by
+        // identity only when no module name of that content was written yet.
         boundary();
-        if (st.v.valid()) return save(st.v);
         auto it = module_memo_.find(st.a);
         if (it != module_memo_.end()) return get_index(it->second);
+        Value m = st.v.valid() ? st.v : text_value(st.a);
+        if (o_.persistent_id) {
+          Value pid = o_.persistent_id(m);
+          if (pid.valid() && !pid.is_none()) return save_persistent(pid);
+        }
+        if (const std::uint64_t* idx = memo_.find(key_of(m))) {
+          module_memo_.emplace(std::string(st.a), *idx);
+          return get_index(*idx);
+        }
         module_memo_.emplace(std::string(st.a), memo_len_);
-        return save_str(text_value(st.a));
+        return save_str(m);
       }
       case SK::lit:
         return w(static_cast<const char*>(st.p), st.n);

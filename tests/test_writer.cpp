@@ -132,6 +132,15 @@ TEST(Writer, FoldIsOnlyWrittenAtProtocol4AndAbove) {
                                "[datetime.datetime(2021, 11, 7, 1, 30, fold=1), datetime.time(1, 30, fold=1)]");
 }
 
+TEST(Writer, ModuleNamesAreMemoizedByContent) {
+  // CPython's module names are interned: the bytearray's REDUCE (builtins.bytearray) and the
+  // class builtins.object share one 'builtins' str. Read back, the global keeps the pickle's str
+  // object while the bytearray is folded into a native value; written again, the module name
+  // must still be found by content (fuzz/crashes/roundtrip-stack-global-str-identity.pkl).
+  expect_rewrites_like_cpython("", "[bytearray(b'ab'), object]");
+  expect_rewrites_like_cpython("", "[object, bytearray(b'ab'), int, complex(1, 2), {1}, bytearray(b'c')]");
+}
+
 TEST(Writer, PlainInstanceFromProtocol0BecomesNewobj) {
   // Python 3's protocol-0 pickle of a plain instance is copyreg._reconstructor + BUILD; at protocol
   // 2+ CPython writes NEWOBJ + BUILD, and so must brine.
