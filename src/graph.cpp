@@ -829,4 +829,27 @@ std::string python_type_name(const Value& v) {
   return "?";
 }
 
+bool items_from_args(LibraryType lt, Construction how, const Value& args) noexcept {
+  if (how != Construction::reduce && how != Construction::inst && how != Construction::obj) return false;
+  if (args.tag() != Tag::tuple) return false;
+  auto a = args.elements();
+  if (a.empty()) return false;
+  const Value& x = a[0];
+  switch (lt) {
+    case LibraryType::ordered_dict:
+      if (a.size() != 1) return false;
+      if (x.tag() == Tag::dict) return true;
+      if (x.tag() != Tag::list && x.tag() != Tag::tuple) return false;
+      for (const Value& p : x.elements())
+        if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
+      return true;
+    case LibraryType::counter:
+      return a.size() == 1 && x.tag() == Tag::dict;
+    case LibraryType::deque:
+      return a.size() <= 2 && (x.tag() == Tag::list || x.tag() == Tag::tuple) && !x.elements().empty();
+    default:
+      return false;
+  }
+}
+
 }  // namespace brine::detail

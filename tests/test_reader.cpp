@@ -400,6 +400,28 @@ TEST(Reader, LibraryTypes) {
             "OrderedDict([('a', 2)])");
 }
 
+TEST(Reader, LibraryItemsFromConstructorArgumentsOnlyWhenTheClassIsCalled) {
+  // deque / OrderedDict / Counter called with their items (REDUCE, INST, OBJ) hold them...
+  EXPECT_EQ(show("ccollections\ndeque\n((lI1\naI2\natR."), "deque([1, 2])");
+  EXPECT_EQ(show("((lI1\naI2\naicollections\ndeque\n."), "deque([1, 2])");
+  EXPECT_EQ(show("(ccollections\ndeque\n(lI1\naI2\nao."), "deque([1, 2])");
+  EXPECT_EQ(show("((l(I1\nI2\ntaicollections\nOrderedDict\n."), "OrderedDict([(1, 2)])");
+  EXPECT_EQ(show("ccollections\nCounter\n((dI1\nI2\nstR."), "Counter({1: 2})");
+  // ...but cls.__new__ ignores its arguments: NEWOBJ(deque, ([1, 2],)) is CPython's deque([])
+  // (fuzz/crashes/roundtrip-newobj-args-as-items.pkl), and so is copyreg.__newobj__.
+  EXPECT_EQ(show_hex("800263636f6c6c656374696f6e730a64657175650a5d7100284b014b026585812e"), "deque([])");
+  EXPECT_EQ(show("\x80\x02" "ccollections\nOrderedDict\n]](K\x01K\x02" "ea\x85\x81."sv), "OrderedDict()");
+  auto d = load("ccopyreg\n__newobj__\n(ccollections\ndeque\n(lI1\naI2\natR."sv);
+  EXPECT_EQ(d.root().library_type(), brine::LibraryType::deque);
+  EXPECT_EQ(d.root().elements().size(), 0u);
+  // Counter(iterable) counts the iterable's elements (CPython: Counter({(1, 2): 1})): not items.
+  auto c = load("ccollections\nCounter\n((lp0\n(I1\nI2\ntatR."sv);
+  EXPECT_EQ(c.root().library_type(), brine::LibraryType::counter);
+  EXPECT_EQ(c.root().items().size(), 0u);
+  // deque() takes at most 2 arguments: with more, CPython fails; the record keeps them.
+  EXPECT_EQ(show("ccollections\ndeque\n((lI1\naI2\naI5\nI7\ntR."), "collections.deque(args=([1, 2], 5, 7))");
+}
+
 TEST(Reader, UnknownObjectsAreInertRecords) {
   // A pickle naming os.system as a REDUCE callable is only data.
   auto doc = load("cos\nsystem\n(S'echo hacked'\ntR."sv);
