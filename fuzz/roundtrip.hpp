@@ -50,8 +50,10 @@
 //          type the reader folds (list, dict, ...), B may be that native value (not descended
 //          into), and B may even fail to load (BUILD on a list) — as CPython, which calls the
 //          helper, fails on both;
-//        - OrderedDict / deque records with their items as constructor arguments (Python 2):
-//          REDUCE(cls, ()) (deque: ((), maxlen)) + the items; Counter: REDUCE(cls, (dict,));
+//        - OrderedDict / Counter / deque records whose constructor arguments (REDUCE, INST, OBJ)
+//          gave their items (Python 2; Counter.__reduce__): REDUCE(cls, ()) (deque: ((), maxlen))
+//          + the items; Counter: REDUCE(cls, (dict,)) (also Counter() + items); other arguments
+//          are written as they are;
 //        - date/time/datetime: a Python 2 str state becomes bytes; below 4 the fold bit
 //          (high bit of the hour / month byte) is dropped.
 //      The fresh tuples/dicts those forms make have no counterpart in A (compared by value).
@@ -111,9 +113,6 @@ using brine::detail::Tag;
 inline constexpr std::string_view kOpenFindings[] = {
     "global-leading-dot",
     "newobj-non-class",
-    "newobj-args-as-items",
-    "library-form-loses-class",
-    "args-dropped",
     "buffer-hashed-by-identity",
     "dict-base-items-not-dict",
 };
@@ -813,13 +812,25 @@ class GraphCompare {
     return true;
   }
 
-  // What the reader takes as the items of an OrderedDict/Counter constructor argument.
-  static bool pairs_arg(const Value& x) {
-    if (x.tag() == Tag::dict) return true;
-    if (x.tag() != Tag::list && x.tag() != Tag::tuple) return false;
-    for (const Value& p : x.elements())
-      if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
-    return true;
+  // Whether the reader takes the record's constructor arguments as its items (the constructor
+  // is called: REDUCE / INST / OBJ, not NEWOBJ's cls.__new__): OrderedDict(dict or pairs),
+  // Counter(dict), deque(non-empty list or tuple[, maxlen]).
+  static bool args_gave_items(LibraryType lt, Construction how, const Value& args) {
+    if (how != Construction::reduce && how != Construction::inst && how != Construction::obj) return false;
+    if (args.tag() != Tag::tuple || args.elements().empty()) return false;
+    auto av = args.elements();
+    const Value& x = av[0];
+    bool seq = x.tag() == Tag::list || x.tag() == Tag::tuple;
+    if (lt == LibraryType::ordered_dict) {
+      if (av.size() != 1 || !(x.tag() == Tag::dict || seq)) return false;
+      if (seq)
+        for (const Value& p : x.elements())
+          if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
+      return true;
+    }
+    if (lt == LibraryType::counter) return av.size() == 1 && x.tag() == Tag::dict;
+    if (lt == LibraryType::deque) return av.size() <= 2 && seq && !x.elements().empty();
+    return false;
   }
 
   // The forms B may have for object record a, the right one first. Several only where the
@@ -926,28 +937,11 @@ class GraphCompare {
           e.fold_ok = foldable(known_id(av[0]));
           return {e};
         }
-        const bool lib = (lt == LibraryType::ordered_dict && !av.empty()) ||
-                         (lt == LibraryType::counter && o->dict_items) ||
-                         (lt == LibraryType::deque && !av.empty() && (av[0].is_list() || av[0].is_tuple()) &&
-                          !av[0].elements().empty());
-        if (lib) {
-          if (is_copyreg_helper(cid)) {
-            // copyreg.__newobj__(OrderedDict, ...) and the like: kept as they are, or written in
-            // the class's own form; not with the helper as the class.
-            Expect bad = library_form(tmpl(W::pair, o->callable));
-            bad.finding = "library-form-loses-class";
-            return {generic(), library_form(tmpl(W::pair, o->cls)), bad};
-          }
-          bool lossless = lt == LibraryType::ordered_dict ? av.size() == 1 && pairs_arg(av[0])
-                          : lt == LibraryType::counter    ? av.empty() || (av.size() == 1 && pairs_arg(av[0]))
-                                                          : av.size() <= 2;
-          if (lossless) return {library_form(tmpl(W::pair, o->callable))};
-          // Arguments the library form cannot carry (Counter('abc'), OrderedDict(5),
-          // deque(x, n, extra)): the record as it is, not the form that drops them.
-          Expect bad = library_form(tmpl(W::pair, o->callable));
-          bad.finding = "args-dropped";
-          return {generic(), bad};
-        }
+        // OrderedDict / Counter / deque whose constructor arguments gave the items (and Counter()):
+        // the class's own form + the items. Arguments the reader did not take apart are written as
+        // they are (Counter('abc'), OrderedDict(5), deque(x, n, extra), copyreg helpers).
+        if (args_gave_items(lt, how, args) || (lt == LibraryType::counter && av.empty()))
+          return {library_form(tmpl(W::pair, o->cls))};
         if ((lt == LibraryType::datetime || lt == LibraryType::time || lt == LibraryType::date) && !av.empty()) {
           std::string st;
           if (datetime_state(lt, av[0], st)) {
@@ -974,13 +968,7 @@ class GraphCompare {
           e.same_form = true;
           return {e};
         }
-        if (args.tag() != Tag::tuple) {
-          // NEWOBJ with arguments that are not a tuple (an object record): below protocol 2
-          // there is no form for them; writing the _reconstructor form drops them.
-          Expect bad = plain_instance(o->callable);
-          bad.finding = "args-dropped";
-          return {bad};
-        }
+        // (NEWOBJ arguments that are not a tuple have no form below protocol 2: not written.)
         if (av.empty()) return {plain_instance(o->callable)};
         std::vector<Work> items{tmpl(W::pair, o->callable)};
         for (const Value& x : av) items.push_back(tmpl(W::pair, x));
@@ -1007,6 +995,7 @@ class GraphCompare {
       case Construction::inst:
       case Construction::obj: {
         bool legacy = (how == Construction::inst && p_ == 0) || (how == Construction::obj && p_ == 1);
+        if (args_gave_items(lt, how, args)) return {library_form(tmpl(W::pair, o->cls))};
         Expect e;
         if (legacy && how == Construction::obj) {
           e.how = Construction::obj;
@@ -1137,24 +1126,16 @@ class GraphCompare {
     auto ae = seq_items(o->earlier_states), be = seq_items(q->earlier_states);
     if (ae.size() != be.size()) return fail_ab("number of BUILD states", a, b, path);
     for (std::size_t i = 0; i < ae.size(); ++i) push(W::pair, ae[i], be[i], sub(path, S::earlier, i));
-    // Finding newobj-args-as-items: the reader takes a NEWOBJ's argument as the items of a
-    // deque / OrderedDict / Counter (cls.__new__ ignores it), and the writer writes the items
-    // again: B gets them twice (and more at every round trip).
-    auto lt_b = static_cast<LibraryType>(q->h.flags);
-    const bool args_as_items = static_cast<Construction>(q->h.kind) == Construction::newobj &&
-                               (lt_b == LibraryType::deque || lt_b == LibraryType::ordered_dict ||
-                                lt_b == LibraryType::counter) &&
-                               q->args.tag() == Tag::tuple && q->args.elements().size() == 1;
     auto al = e.own_items ? seq_items(o->list_items) : e.litems, bl = seq_items(q->list_items);
     if (al.size() != bl.size())
-      return fail(args_as_items ? "newobj-args-as-items" : "mismatch",
+      return fail("mismatch",
                   "object list items: " + std::to_string(al.size()) + " in A, " + std::to_string(bl.size()) +
                       " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
                   path);
     for (std::size_t i = 0; i < al.size(); ++i) push(W::pair, al[i], bl[i], sub(path, S::litem, i));
     auto ad = e.own_items ? dict_items(o->dict_items) : e.ditems, bd = dict_items(q->dict_items);
     if (ad.size() != bd.size())
-      return fail(args_as_items ? "newobj-args-as-items" : "mismatch",
+      return fail("mismatch",
                   "object dict items: " + std::to_string(ad.size()) + " in A, " + std::to_string(bd.size()) +
                       " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
                   path);
@@ -1374,10 +1355,11 @@ inline std::string classify_fixed_point(brine::Document& b, const Context& c, co
         return cmp.mismatch().category;
     }
   }
-  // Former finding stack-global-str-identity (fixed; kept to name the cause): B's globals, read from STACK_GLOBAL, keep the pickle's
-  // str objects, and the writer memoizes those by identity, while W1 wrote the same module name
-  // by content (memo shared with an earlier global of that module, e.g. the builtins.bytearray of
-  // a bytearray's REDUCE). Written as if they were text globals, B gives W1 again.
+  // Former finding stack-global-str-identity (fixed; kept to name the cause): B's globals, read
+  // from STACK_GLOBAL, keep the pickle's str objects, and the writer memoized those by identity,
+  // while W1 wrote the same module name by content (memo shared with an earlier global of that
+  // module, e.g. the builtins.bytearray of a bytearray's REDUCE). Written as if they were text
+  // globals, B gives W1 again.
   bool own = false;
   for_each_value(b.root(), [&](const Value& v) {
     if (v.tag() != Tag::global) return;

@@ -901,6 +901,29 @@ class Pickler {
       lit("R");
     };
 
+    // The record of an OrderedDict / Counter / deque whose constructor arguments gave (some of)
+    // its items: what CPython's __reduce__ of the loaded object gives, with the class (not the
+    // record's callable) and the items after it. OrderedDict: (cls, ()) + items; Counter:
+    // (cls, (dict(self),)); deque: (cls, () or ((), maxlen)) + items.
+    const bool from_args = items_from_args(lt, how, args);
+    auto library_form = [&] {
+      save_args(o->cls);
+      if (lt == LibraryType::counter) {
+        tuple_open(1);
+        steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
+        tuple_close(1);
+        n_dict = 0;
+      } else if (lt == LibraryType::deque && a.size() >= 2 && !a[1].is_none()) {
+        tuple_open(2);
+        save_args(empty_tuple());
+        save_args(a[1]);
+        tuple_close(2);
+      } else {
+        tuple_close(0);
+      }
+      lit("R");
+    };
+
     switch (how) {
       case Construction::reduce: {
         if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3) {
@@ -943,35 +966,8 @@ class Pickler {
           lit("\x92");
           break;
         }
-        if (lt == LibraryType::ordered_dict && !a.empty()) {
-          // OrderedDict.__reduce__: (cls, (), state, None, iter(items)); Python 2 passed the
-          // items as an argument (they are in the record's items already).
-          reduce(o->callable, {}, true);
-          break;
-        }
-        if (lt == LibraryType::counter && o->dict_items) {
-          // Counter.__reduce__: (cls, (dict(self),))
-          save_args(o->callable);
-          tuple_open(1);
-          steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
-          tuple_close(1);
-          lit("R");
-          n_dict = 0;
-          break;
-        }
-        if (lt == LibraryType::deque && !a.empty() && (a[0].is_list() || a[0].is_tuple()) && !a[0].elements().empty()) {
-          // deque.__reduce__: (cls, () or ((), maxlen), state, iter(self)); Python 2 passed the
-          // items as the first argument (they are in the record's items already).
-          save_args(o->callable);
-          if (a.size() >= 2 && !a[1].is_none()) {
-            tuple_open(2);
-            save_args(empty_tuple());
-            save_args(a[1]);
-            tuple_close(2);
-          } else {
-            lit(bin_ ? ")" : "(t");
-          }
-          lit("R");
+        if (from_args || (lt == LibraryType::counter && a.empty())) {
+          library_form();
           break;
         }
         if ((lt == LibraryType::datetime || lt == LibraryType::time || lt == LibraryType::date) && !a.empty()) {
@@ -989,6 +985,11 @@ class Pickler {
       case Construction::newobj:
         if (proto_ >= 2) {
           newobj(o->callable, {}, false);
+        } else if (args.tag() != Tag::tuple) {
+          // copyreg.__newobj__(cls, *args) needs the arguments as a tuple (CPython's NEWOBJ
+          // refuses anything else too).
+          fail(errc::unpicklable, "cannot pickle " + python_type_name(v) + " at protocol " + std::to_string(proto_) +
+                                      ": its NEWOBJ arguments are not a tuple");
         } else if (a.empty()) {
           plain_instance(o->callable);
         } else {
@@ -1019,6 +1020,10 @@ class Pickler {
         break;
       case Construction::inst:
       case Construction::obj: {
+        if (from_args) {  // the items are in the record already: not as arguments again
+          library_form();
+          break;
+        }
         bool legacy_ok = (how == Construction::inst && proto_ == 0) || (how == Construction::obj && proto_ == 1);
         if (legacy_ok && how == Construction::obj) {
           lit("(");

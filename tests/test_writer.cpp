@@ -127,6 +127,71 @@ TEST(Writer, LibraryTypes) {
       "uuid.UUID('12345678-1234-5678-1234-567812345678')]");
 }
 
+std::string hex_of(std::string_view s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    out.push_back(d[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(d[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
+// For a pickle X that CPython loads (not necessarily one it writes): brine reads X and writes it
+// at every protocol t; CPython must load each output as an object equal (repr) to
+// pickle.loads(X). With `bytes_too`, the bytes must also be CPython's pickle.dumps(pickle.loads(X), t).
+void expect_loads_back_like_cpython(std::string_view x, bool bytes_too) {
+  auto doc = brine::loads(x);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  std::string code = k_emit + std::string("x = bytes.fromhex('") + hex_of(x) +
+                     "')\nemit(repr(pickle.loads(x)).encode())\nfor t in range(6):\n"
+                     "    emit(pickle.dumps(pickle.loads(x), t))\n";
+  std::vector<std::string> outs;
+  for (int t = 0; t < 6; ++t) {
+    outs.push_back(dumps(doc->root(), t));
+    code += "emit(repr(pickle.loads(bytes.fromhex('" + hex_of(outs.back()) + "'))).encode())\n";
+  }
+  auto all = split_records(python_bytes(code));
+  ASSERT_EQ(all.size(), 13u);
+  for (int t = 0; t < 6; ++t) {
+    auto i = static_cast<std::size_t>(t);
+    EXPECT_EQ(all[7 + i], all[0]) << hex_of(x) << " written at " << t;
+    if (bytes_too) {
+      EXPECT_EQ(outs[i], all[1 + i]) << hex_of(x) << " written at " << t;
+    }
+  }
+}
+
+TEST(Writer, LibraryTypesWithTheirItemsAsArguments) {
+  // Python 2 / hand-written forms that call the class with the items: written in the class's
+  // own __reduce__ form + the items, once (INST / OBJ used to write the arguments and the items
+  // again: deque([1, 2, 1, 2])).
+  for (std::string_view x : {"((lI1\naI2\naicollections\ndeque\n."sv, "(ccollections\ndeque\n(lI1\naI2\naoI3\na."sv,
+                             "((l(I1\nI2\ntaicollections\nOrderedDict\n(dVx\nI1\nsb."sv,
+                             "ccollections\nOrderedDict\n((l(I1\nI2\ntatRI3\nI4\ns."sv,
+                             "ccollections\nCounter\n((dI1\nI2\nstRI3\nI4\ns."sv,
+                             "((dI1\nI2\nsicollections\nCounter\nI3\nI4\ns."sv})
+    expect_loads_back_like_cpython(x, true);
+  // With a maxlen: CPython's deque keeps only the last 2 items, the record all of them (the same
+  // deque once loaded).
+  expect_loads_back_like_cpython("ccollections\ndeque\n((lI1\naI2\naI3\naI2\ntRI9\na."sv, false);
+}
+
+TEST(Writer, LibraryTypeArgumentsThatAreNotItemsAreKept) {
+  // Counter('abc') counts letters: the argument is kept (was written as Counter({})).
+  expect_loads_back_like_cpython("ccollections\nCounter\n(Vabc\ntR."sv, false);
+  expect_loads_back_like_cpython("ccollections\nCounter\n((lp0\n(I1\nI2\ntatR."sv, false);
+  // cls.__new__(cls, [1, 2]) ignores the list: CPython loads deque([]); written at any protocol it
+  // must stay empty (it grew by [1, 2] at every round trip).
+  expect_loads_back_like_cpython("\x80\x02" "ccollections\ndeque\n]q\x00(K\x01K\x02" "e\x85\x81."sv, false);
+  expect_loads_back_like_cpython("ccopyreg\n__newobj__\n(ccollections\ndeque\n(lI1\naI2\natR."sv, false);
+  // copyreg helper records of library types keep their class (were written as
+  // copyreg.__newobj__(), which CPython cannot load).
+  expect_loads_back_like_cpython("ccopyreg\n__newobj__\n(ccollections\nOrderedDict\n(ltR."sv, false);
+  expect_loads_back_like_cpython(
+      "\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00" "ccopyreg\n__newobj_ex__\n(ccollections\nOrderedDict\n)}tR."sv, false);
+}
+
 TEST(Writer, FoldIsOnlyWrittenAtProtocol4AndAbove) {
   expect_rewrites_like_cpython("import datetime",
                                "[datetime.datetime(2021, 11, 7, 1, 30, fold=1), datetime.time(1, 30, fold=1)]");
@@ -228,6 +293,17 @@ TEST(Writer, ProtocolErrors) {
   EXPECT_EQ(dumps(b.none(), 6).rfind("ERROR unsupported_protocol", 0), 0u);
   EXPECT_EQ(dumps(b.none(), -1), "\x80\x05N."s);
   EXPECT_EQ(dumps(brine::Value(), 4).rfind("ERROR type_error", 0), 0u);
+}
+
+TEST(Writer, NewobjArgumentsThatAreNotATuple) {
+  // NEWOBJ(m.C, <m.D object>): kept by the reader (CPython refuses it), written as it is at 2+;
+  // below 2, copyreg.__newobj__(cls, *args) cannot spread it (was written without it).
+  std::string x = "\x80\x02" "cm\nC\nq\x00" "cm\nD\n)\x81\x81."s;
+  auto doc = brine::loads(x);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 0).rfind("ERROR unpicklable", 0), 0u);
+  EXPECT_EQ(dumps(doc->root(), 1).rfind("ERROR unpicklable", 0), 0u);
+  EXPECT_EQ(dumps(doc->root(), 2), "\x80\x02" "cm\nC\nq\x00" "cm\nD\nq\x01)\x81q\x02\x81q\x03."s);
 }
 
 TEST(Writer, OutOfBandBuffers) {
