@@ -111,7 +111,6 @@ using brine::detail::Tag;
 // Categories of failures that are known writer/reader bugs (fuzz/findings/README.md). Tolerated
 // unless BRINE_ROUNDTRIP_STRICT=1.
 inline constexpr std::string_view kOpenFindings[] = {
-    "global-leading-dot",
     "newobj-non-class",
     "buffer-hashed-by-identity",
     "dict-base-items-not-dict",
@@ -1262,9 +1261,10 @@ inline std::string classify_reread(const brine::Document& a, const Context& c, c
   // comes back.
   if (c.protocol < 2 && e.code == brine::errc::limit_exceeded && e.opcode == 'L')
     return "long-text-over-4300-digits";
-  // Finding global-leading-dot: a global whose dotted name starts with '.' (".", ".a") written
-  // below protocol 4 as getattr(<global module.''>, ...): GLOBAL with an empty name line, which
-  // no reader accepts (CPython's pickler raises PicklingError: no attribute '').
+  // Former finding global-leading-dot (fixed: now errc::unpicklable; kept to name the cause): a
+  // global whose dotted name starts with '.' (".", ".a") written below protocol 4 as
+  // getattr(<global module.''>, ...): GLOBAL with an empty name line, which no reader accepts
+  // (CPython's pickler raises PicklingError: no attribute '').
   if (c.protocol < 4 && e.opcode == 'c') {
     bool leading_dot = false;
     for_each_value(a.root(), [&](const Value& v) {

@@ -743,6 +743,12 @@ class Pickler {
       return push_script(s);
     }
     if (dot != std::string_view::npos) {
+      // An empty part ('.a', 'a..b', 'a.'): CPython's pickler looks each part up as an attribute
+      // and fails (PicklingError); GLOBAL could not even carry an empty parent name.
+      if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos)
+        fail(errc::unpicklable, "can't pickle global '" + std::string(module) + "." + std::string(name) +
+                                    "' at protocol " + std::to_string(proto_) +
+                                    ": its dotted name has an empty part (no attribute '')");
       // save_reduce((getattr, (parent, lastname)), obj=NULL), then memoize obj
       std::size_t s = steps_.size();
       global_step("builtins", "getattr");

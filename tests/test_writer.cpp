@@ -306,6 +306,22 @@ TEST(Writer, NewobjArgumentsThatAreNotATuple) {
   EXPECT_EQ(dumps(doc->root(), 2), "\x80\x02" "cm\nC\nq\x00" "cm\nD\nq\x01)\x81q\x02\x81q\x03."s);
 }
 
+TEST(Writer, DottedGlobalNameWithAnEmptyPart) {
+  // GLOBAL 'm' '.a' (fuzz/crashes/roundtrip-global-leading-dot.pkl): below protocol 4 a dotted
+  // name is written as getattr(parent, last), and the parent '' cannot be written (GLOBAL with an
+  // empty name line); CPython's pickler refuses any empty part (no attribute ''). At 4+
+  // STACK_GLOBAL carries the name as read.
+  auto doc = brine::loads("cm\n.a\n."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  for (int p = 0; p < 4; ++p) EXPECT_EQ(dumps(doc->root(), p).rfind("ERROR unpicklable", 0), 0u) << p;
+  EXPECT_EQ(dumps(doc->root(), 4), "\x80\x04\x95\x0c\0\0\0\0\0\0\0\x8c\x01m\x94\x8c\x02.a\x94\x93\x94."s);
+  brine::Document built = brine::Document::create();
+  brine::Builder b(built);
+  for (const char* name : {".", "a.", "a..b"})
+    EXPECT_EQ(dumps(b.global("m", name), 2).rfind("ERROR unpicklable", 0), 0u) << name;
+  EXPECT_EQ(dumps(b.global("m", "a.b"), 2).rfind("ERROR", 0), std::string::npos);
+}
+
 TEST(Writer, OutOfBandBuffers) {
   // pickle.dumps(PickleBuffer(b'abc'), 5, buffer_callback=lambda b: False) == b'\x80\x05\x97\x98.'
   std::string data = "\x80\x05\x97\x98."s;
