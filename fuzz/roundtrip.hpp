@@ -42,9 +42,11 @@
 //          only list items / only dict items: _reconstructor(cls, list|dict, those items)) or
 //          copyreg.__newobj__(cls, *args) REDUCE; NEWOBJ_EX below 4: copyreg.__newobj_ex__;
 //          INST/OBJ at another protocol than their own: NEWOBJ(cls, ()) / the _reconstructor
-//          form when there are no arguments, else REDUCE(cls, args);
+//          form when there are no arguments (and the callable can be a class), else
+//          REDUCE(cls, args);
 //        - from protocol 2: copyreg._reconstructor(cls, object, None) / (cls, list|dict, items)
-//          / (cls, int|float|str|bytes, v) and copyreg.__newobj__ REDUCE records become NEWOBJ
+//          / (cls, int|float|str|bytes, v) and copyreg.__newobj__ REDUCE records whose cls can
+//          be a class (not a native value, a known function or constant) become NEWOBJ
 //          (+ the items; tuple bases stay as read), from 4 copyreg.__newobj_ex__ becomes
 //          NEWOBJ_EX (docs/write.md has the table); when the class is a builtin
 //          type the reader folds (list, dict, ...), B may be that native value (not descended
@@ -111,7 +113,6 @@ using brine::detail::Tag;
 // Categories of failures that are known writer/reader bugs (fuzz/findings/README.md). Tolerated
 // unless BRINE_ROUNDTRIP_STRICT=1.
 inline constexpr std::string_view kOpenFindings[] = {
-    "newobj-non-class",
     "buffer-hashed-by-identity",
     "dict-base-items-not-dict",
 };
@@ -811,6 +812,15 @@ class GraphCompare {
     return true;
   }
 
+  // Whether x can be the class of NEWOBJ / NEWOBJ_EX / _reconstructor (the reader refuses native
+  // values and known functions and constants there).
+  static bool may_be_class(const Value& x) {
+    if (x.tag() == Tag::object || x.tag() == Tag::persistent) return true;
+    if (x.tag() != Tag::global) return false;
+    auto kind = static_cast<brine::detail::KnownKind>(Access::node<brine::detail::GlobalNode>(x)->h.aux);
+    return kind != brine::detail::KnownKind::function && kind != brine::detail::KnownKind::constant;
+  }
+
   // Whether the reader takes the record's constructor arguments as its items (the constructor
   // is called: REDUCE / INST / OBJ, not NEWOBJ's cls.__new__): OrderedDict(dict or pairs),
   // Counter(dict), deque(non-empty list or tuple[, maxlen]).
@@ -901,7 +911,8 @@ class GraphCompare {
     };
     switch (how) {
       case Construction::reduce: {
-        if (cid == KnownId::copyreg_reconstructor && p_ >= 2 && av.size() == 3) {
+        // (Only when the helper's first argument can be a class: else the REDUCE stays as read.)
+        if (cid == KnownId::copyreg_reconstructor && p_ >= 2 && av.size() == 3 && may_be_class(av[0])) {
           KnownId base = known_id(av[1]);
           if (base == KnownId::b_object && av[2].is_none()) return {newobj_of(av[0], {})};
           // list / dict subclasses: NEWOBJ(cls, ()) + the items given to _reconstructor (when the
@@ -924,9 +935,11 @@ class GraphCompare {
               (base == KnownId::b_str && av[2].is_str()) || (base == KnownId::b_bytes && av[2].is_bytes()))
             return {newobj_of(av[0], {tmpl(W::pair, av[2])})};
         }
-        if (cid == KnownId::copyreg_newobj && p_ >= 2 && !av.empty())
+        if (cid == KnownId::copyreg_newobj && p_ >= 2 && !av.empty() && may_be_class(av[0]))
           return {newobj_of(av[0], pairs_of(av.subspan(1)))};
-        if (cid == KnownId::copyreg_newobj_ex && p_ >= 4 && av.size() == 3) {
+        if (cid == KnownId::copyreg_newobj_ex && p_ >= 4 && av.size() == 3 && may_be_class(av[0]) &&
+            (av[1].tag() == Tag::tuple || av[1].tag() == Tag::object) &&
+            (av[2].tag() == Tag::dict || av[2].tag() == Tag::object)) {
           Expect e;
           e.how = Construction::newobj_ex;
           e.callable = tmpl(W::pair, av[0]);
@@ -1006,9 +1019,9 @@ class GraphCompare {
           e.callable = tmpl(W::pair, o->callable);
           e.args = vtuple(pairs_of(av));
           e.same_form = true;
-        } else if (av.empty()) {
+        } else if (av.empty() && may_be_class(o->callable)) {
           e = plain_instance(o->callable);
-        } else {
+        } else {  // cls(*args); a function is called even without arguments
           e.callable = tmpl(W::pair, o->callable);
           e.args = vtuple(pairs_of(av));
         }
@@ -1272,11 +1285,12 @@ inline std::string classify_reread(const brine::Document& a, const Context& c, c
     });
     if (leading_dot) return "global-leading-dot";
   }
-  // Finding newobj-non-class: the writer turns a record whose class position holds something
-  // that is not a class into NEWOBJ/NEWOBJ_EX, which the reader (as CPython) rejects: a
-  // copyreg._reconstructor / __newobj__ / __newobj_ex__ REDUCE whose first argument is a native
-  // value or a known function (or whose __newobj_ex__ args/kwargs are not a tuple/dict), or an
-  // OBJ/INST record of a function without arguments (written as NEWOBJ(callable, ())).
+  // Former finding newobj-non-class (fixed; kept to name the cause): the writer turned a record
+  // whose class position holds something that is not a class into NEWOBJ/NEWOBJ_EX, which the
+  // reader (as CPython) rejects: a copyreg._reconstructor / __newobj__ / __newobj_ex__ REDUCE whose
+  // first argument is a native value or a known function (or whose __newobj_ex__ args/kwargs are
+  // not a tuple/dict), or an OBJ/INST record of a function without arguments (written as
+  // NEWOBJ(callable, ())).
   if (c.protocol >= 2 && e.code == brine::errc::type_error && (e.opcode == 0x81 || e.opcode == 0x92)) {
     auto not_class = [](const Value& v) {
       if (v.tag() == Tag::object || v.tag() == Tag::persistent) return false;

@@ -932,7 +932,9 @@ class Pickler {
 
     switch (how) {
       case Construction::reduce: {
-        if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3) {
+        // The copyreg helpers' forms at protocol 2+ (4+ for __newobj_ex__), when their first
+        // argument can be a class; otherwise the REDUCE is kept as it is (CPython fails on both).
+        if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3 && may_be_class(a[0])) {
           KnownId base = known_id(a[1]);
           if (base == KnownId::b_object && a[2].is_none()) {
             plain_instance(a[0]);
@@ -961,11 +963,12 @@ class Pickler {
             break;
           }
         }
-        if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty()) {
+        if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty() && may_be_class(a[0])) {
           newobj(a[0], a.subspan(1), true);
           break;
         }
-        if (cid == KnownId::copyreg_newobj_ex && proto_ >= 4 && a.size() == 3) {
+        if (cid == KnownId::copyreg_newobj_ex && proto_ >= 4 && a.size() == 3 && may_be_class(a[0]) &&
+            (a[1].is_tuple() || a[1].tag() == Tag::object) && (a[2].is_dict() || a[2].tag() == Tag::object)) {
           save_args(a[0]);
           save_args(a[1]);
           save_args(a[2]);
@@ -1046,9 +1049,11 @@ class Pickler {
           scratch_.back().append(m).push_back('\n');
           scratch_.back().append(nm).push_back('\n');
           lit(scratch_.back());
-        } else if (a.empty()) {
+        } else if (a.empty() && may_be_class(o->callable)) {
           plain_instance(o->callable);
         } else {
+          // cls(*args); also a function without arguments: INST / OBJ call what is not a class
+          // even then (CPython's instantiate), so REDUCE(f, ()).
           reduce(o->callable, a, true);
         }
         break;
@@ -1105,6 +1110,22 @@ class Pickler {
     if (!changed) return Value();
     scratch_.push_back(std::move(st));
     return Access::make_ptr(Tag::bytes, scratch_.back().size(), scratch_.back().data());
+  }
+
+  // Whether x may be a class: NEWOBJ / NEWOBJ_EX (and copyreg._reconstructor) need one, and the
+  // reader, like CPython, refuses a native value or a known function or constant there.
+  static bool may_be_class(const Value& x) {
+    switch (x.tag()) {
+      case Tag::object:
+      case Tag::persistent:
+        return true;
+      case Tag::global: {
+        auto kind = static_cast<KnownKind>(Access::node<GlobalNode>(x)->h.aux);
+        return kind != KnownKind::function && kind != KnownKind::constant;
+      }
+      default:
+        return false;
+    }
   }
 
   static bool inst_writable(const Value& g) {

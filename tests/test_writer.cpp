@@ -322,6 +322,35 @@ TEST(Writer, DottedGlobalNameWithAnEmptyPart) {
   EXPECT_EQ(dumps(b.global("m", "a.b"), 2).rfind("ERROR", 0), std::string::npos);
 }
 
+TEST(Writer, NewobjOnlyForWhatCanBeAClass) {
+  // copyreg helpers whose first argument cannot be a class (a native value, a known function)
+  // stay REDUCEs at every protocol (were NEWOBJ / NEWOBJ_EX, which neither brine nor CPython
+  // loads: fuzz/crashes/roundtrip-newobj-non-class.pkl); so do __newobj_ex__ records whose
+  // arguments are not a tuple and a dict.
+  for (std::string_view x : {"ccopyreg\n_reconstructor\n(}cbuiltins\nobject\nNtR."sv,
+                             "ccopyreg\n_reconstructor\n(cbuiltins\nlen\ncbuiltins\nobject\nNtR."sv,
+                             "ccopyreg\n__newobj__\n(}tR."sv, "ccopyreg\n__newobj_ex__\n(cbuiltins\nlen\n)}tR."sv,
+                             "ccopyreg\n__newobj_ex__\n(cm\nC\nI1\n}tR."sv}) {
+    auto doc = brine::loads(x);
+    ASSERT_TRUE(doc) << doc.error().to_string();
+    for (int p = 0; p < 6; ++p) {
+      std::string out = dumps(doc->root(), p);
+      auto back = brine::loads(out);
+      ASSERT_TRUE(back) << x << " written at " << p << ": " << back.error().to_string();
+      EXPECT_EQ(brine::repr(back->root()), brine::repr(doc->root())) << x << " written at " << p;
+    }
+  }
+  // INST / OBJ of a function without arguments call it (CPython's instantiate calls cls() unless
+  // cls is a type): REDUCE(f, ()) at the other protocols, not NEWOBJ(f, ()) / _reconstructor(f, ...).
+  auto doc = brine::loads("(cbuiltins\ndir\no."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 2), "\x80\x02" "c__builtin__\ndir\nq\x00)Rq\x01."s);
+  EXPECT_EQ(dumps(doc->root(), 0), "c__builtin__\ndir\np0\n(tRp1\n."s);
+  EXPECT_EQ(python_bytes("x = pickle.loads(" + std::string("b'\\x80\\x02c__builtin__\\ndir\\nq\\x00)Rq\\x01.'") +
+                         ")\nsys.stdout.write(type(x).__name__)"),
+            "list");
+}
+
 TEST(Writer, OutOfBandBuffers) {
   // pickle.dumps(PickleBuffer(b'abc'), 5, buffer_callback=lambda b: False) == b'\x80\x05\x97\x98.'
   std::string data = "\x80\x05\x97\x98."s;
