@@ -39,7 +39,8 @@
 //          of builtins.getattr in B); names below 3 with fix_imports go through CPython's
 //          Python 3 -> 2 -> 3 name maps;
 //        - NEWOBJ objects below 2: copyreg._reconstructor(cls, object, None) (a record with
-//          only list items / only dict items: _reconstructor(cls, list|dict, those items)) or
+//          only list items / only dict items that make a valid dict: _reconstructor(cls,
+//          list|dict, those items)) or
 //          copyreg.__newobj__(cls, *args) REDUCE; NEWOBJ_EX below 4: copyreg.__newobj_ex__;
 //          INST/OBJ at another protocol than their own: NEWOBJ(cls, ()) / the _reconstructor
 //          form when there are no arguments (and the callable can be a class), else
@@ -97,6 +98,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "input.hpp"          // brine::detail::ReadFailure (src/)
 #include "known_globals.hpp"  // brine::detail::KnownId, map_python2_global/map_python3_global (src/)
 #include "pytext.hpp"         // brine::detail::decode_utf8 (src/)
 
@@ -114,7 +116,6 @@ using brine::detail::Tag;
 // unless BRINE_ROUNDTRIP_STRICT=1.
 inline constexpr std::string_view kOpenFindings[] = {
     "buffer-hashed-by-identity",
-    "dict-base-items-not-dict",
 };
 
 inline bool strict_mode() {
@@ -296,19 +297,27 @@ inline bool buffer_keys(const Value& v) {
   return false;
 }
 
-// Finding dict-base-items-not-dict: the items set on an object of an unknown class are kept as
-// they were set (duplicate keys, unhashable keys: the class's __setitem__ decides), but below
-// protocol 2 a record with dict items only is written as _reconstructor(cls, dict, {items}),
-// a real dict: duplicates collapse, unhashable keys fail to load.
+// Whether the items set on an object of an unknown class (kept as they were set: duplicate keys,
+// unhashable keys; the class's __setitem__ decides) are not a valid dict. Below protocol 2 a
+// record with dict items only is written as _reconstructor(cls, dict, {items}) only when they
+// are (former finding dict-base-items-not-dict: duplicates collapsed, unhashable keys failed to
+// load); else as _reconstructor(cls, object, None) + the items.
 inline bool items_not_a_dict(const Value& object) {
   if (object.tag() != Tag::object) return false;
   auto* d = Access::node<brine::detail::ObjectNode>(object)->dict_items;
   if (!d || !(d->h.flags & brine::detail::k_dict_keep_duplicates)) return false;
   auto items = object.items();
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!brine::detail::is_hashable(items[i].key)) return true;
-    for (std::size_t j = 0; j < i && j < 256; ++j)
-      if (brine::detail::key_equal(items[i].key, items[j].key)) return true;
+  std::unordered_map<std::int64_t, std::vector<std::size_t>> by_hash;
+  try {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!brine::detail::is_hashable(items[i].key)) return true;
+      auto& same = by_hash[brine::detail::py_hash(items[i].key)];
+      for (std::size_t j : same)
+        if (brine::detail::key_equal(items[i].key, items[j].key)) return true;
+      same.push_back(i);
+    }
+  } catch (const brine::detail::ReadFailure&) {
+    return true;
   }
   return false;
 }
@@ -872,7 +881,7 @@ class GraphCompare {
         e.how = Construction::reduce;
         e.callable = vg("copyreg", "_reconstructor");
         bool li = o->list_items && o->list_items->size, di = o->dict_items && o->dict_items->size;
-        if (li != di) {
+        if (li != di && !(di && items_not_a_dict(a))) {
           Work items;
           items.k = li ? W::vlist : W::vdict;
           items.a = a;

@@ -22,6 +22,7 @@
 
 #include "document.hpp"
 #include "graph.hpp"
+#include "input.hpp"  // ReadFailure (from py_hash / key_equal)
 #include "known_globals.hpp"
 #include "pytext.hpp"
 
@@ -895,7 +896,7 @@ class Pickler {
         global_step("builtins", "list");
         steps_.push_back(Step{SK::fresh_list, n_list, list_items, Value(), {}, {}});
         n_list = 0;
-      } else if (n_dict && !n_list) {
+      } else if (n_dict && !n_list && items_form_a_dict(o->dict_items)) {
         global_step("builtins", "dict");
         steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
         n_dict = 0;
@@ -1110,6 +1111,27 @@ class Pickler {
     if (!changed) return Value();
     scratch_.push_back(std::move(st));
     return Access::make_ptr(Tag::bytes, scratch_.back().size(), scratch_.back().data());
+  }
+
+  // Whether the items set on an object are those of a real dict (keys hashable, no two equal), so
+  // that they can be given to _reconstructor(cls, dict, {items}). The items set on an object of
+  // an unknown class are kept as they were set (its __setitem__ decides); then they may not be.
+  static bool items_form_a_dict(const DictNode* d) {
+    if (!(d->h.flags & k_dict_keep_duplicates)) return true;
+    try {
+      std::unordered_map<std::int64_t, std::vector<std::size_t>> seen;
+      for (std::size_t i = 0; i < d->size; ++i) {
+        const Value& k = d->items[i].key;
+        if (!is_hashable(k)) return false;
+        std::vector<std::size_t>& same_hash = seen[py_hash(k)];
+        for (std::size_t j : same_hash)
+          if (key_equal(d->items[j].key, k)) return false;
+        same_hash.push_back(i);
+      }
+    } catch (const ReadFailure&) {  // frozensets nested too deep to compare
+      return false;
+    }
+    return true;
   }
 
   // Whether x may be a class: NEWOBJ / NEWOBJ_EX (and copyreg._reconstructor) need one, and the

@@ -351,6 +351,32 @@ TEST(Writer, NewobjOnlyForWhatCanBeAClass) {
             "list");
 }
 
+TEST(Writer, ItemsSetOnAnObjectThatAreNotADict) {
+  // Below protocol 2 an object with set items only is written as _reconstructor(cls, dict,
+  // {items}); the items set on an object of an unknown class are kept as they were set (its
+  // __setitem__ decides), and when they are not a valid dict (an unhashable key: fuzz/crashes/
+  // roundtrip-dict-base-items-not-dict.pkl; keys equal to each other) the object is written as
+  // _reconstructor(cls, object, None) + SETITEM(S) instead, which keeps them all.
+  for (std::string_view x : {"\x80\x02" "cm\nC\n)\x81}K\x01s."sv, "\x80\x02" "cm\nC\n)\x81(K\x01K\x02K\x01K\x03u."sv,
+                             "\x80\x02" "cm\nC\n)\x81(K\x01K\x02\x88K\x03u."sv}) {
+    auto doc = brine::loads(x);
+    ASSERT_TRUE(doc) << doc.error().to_string();
+    for (int p = 0; p < 2; ++p) {
+      std::string out = dumps(doc->root(), p);
+      EXPECT_NE(out.find("object"), std::string::npos) << out;
+      auto back = brine::loads(out);
+      ASSERT_TRUE(back) << x << " written at " << p << ": " << back.error().to_string();
+      EXPECT_EQ(back->root().items().size(), doc->root().items().size());
+      EXPECT_EQ(brine::repr(back->root()), brine::repr(doc->root()));
+    }
+  }
+  // Distinct keys: the dict form, as CPython writes a dict subclass.
+  auto doc = brine::loads("\x80\x02" "cm\nC\n)\x81(K\x01K\x02K\x02K\x03u."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 1), "ccopy_reg\n_reconstructor\nq\x00(cm\nC\nq\x01" "c__builtin__\ndict\nq\x02}q\x03"
+                                   "(K\x01K\x02K\x02K\x03utq\x04Rq\x05."s);
+}
+
 TEST(Writer, OutOfBandBuffers) {
   // pickle.dumps(PickleBuffer(b'abc'), 5, buffer_callback=lambda b: False) == b'\x80\x05\x97\x98.'
   std::string data = "\x80\x05\x97\x98."s;
