@@ -490,6 +490,28 @@ TEST(Reader, Hooks) {
   EXPECT_EQ(load_error("\x80\x05\x97\x97."sv, ob).code, brine::errc::out_of_band_buffer);
 }
 
+TEST(Reader, BuffersAsSetElementsAndKeys) {
+  // A writable out-of-band buffer is unhashable (CPython: a bytearray or a writable PickleBuffer),
+  // also inside a tuple; a read-only one hashes and compares as bytes of its content (CPython: a
+  // read-only memoryview). They were hashed by identity (fuzz/crashes/
+  // roundtrip-buffer-hashed-by-identity.pkl: written in band, the set no longer loaded).
+  std::vector<brine::Buffer> writable{{std::as_bytes(std::span<const char>("xyz", 3)), false}};
+  std::vector<brine::Buffer> readonly{{std::as_bytes(std::span<const char>("xyz", 3)), true},
+                                      {std::as_bytes(std::span<const char>("xyz", 3)), true}};
+  brine::ReadOptions w, r;
+  w.buffers = &writable;
+  r.buffers = &readonly;
+  EXPECT_EQ(load_error("\x80\x05\x8f(\x97\x90."sv, w).code, brine::errc::type_error);       // {buffer}
+  EXPECT_EQ(load_error("\x80\x05}\x97K\x01s."sv, w).code, brine::errc::type_error);         // {buffer: 1}
+  EXPECT_EQ(load_error("\x80\x05\x8f(\x97\x85\x90."sv, w).code, brine::errc::type_error);  // {(buffer,)}
+  EXPECT_EQ(load("\x80\x05\x8f(\x97\x98\x90."sv, w).root().size(), 1u);  // READONLY_BUFFER: hashable
+  EXPECT_EQ(load("\x80\x05\x8f(\x97\x97\x90."sv, r).root().size(), 1u);  // two equal read-only buffers
+  auto d = load("\x80\x05}(\x97K\x01" "C\x03xyzK\x02u."sv, r);             // {buffer: 1, b'xyz': 2}
+  ASSERT_EQ(d.root().size(), 1u);
+  EXPECT_EQ(d.root().items()[0].value.as<int>(), 2);
+  EXPECT_EQ(d.root().items()[0].key.kind(), brine::Kind::buffer);
+}
+
 TEST(Reader, StackAndMarkErrors) {
   EXPECT_EQ(load_error("").code, brine::errc::eof);
   EXPECT_EQ(load_error("N").code, brine::errc::eof);
