@@ -39,19 +39,24 @@
 //          of builtins.getattr in B); names below 3 with fix_imports go through CPython's
 //          Python 3 -> 2 -> 3 name maps;
 //        - NEWOBJ objects below 2: copyreg._reconstructor(cls, object, None) (a record with
-//          only list items / only dict items: _reconstructor(cls, list|dict, those items)) or
+//          only list items / only dict items that make a valid dict: _reconstructor(cls,
+//          list|dict, those items)) or
 //          copyreg.__newobj__(cls, *args) REDUCE; NEWOBJ_EX below 4: copyreg.__newobj_ex__;
 //          INST/OBJ at another protocol than their own: NEWOBJ(cls, ()) / the _reconstructor
-//          form when there are no arguments, else REDUCE(cls, args);
+//          form when there are no arguments (and the callable can be a class), else
+//          REDUCE(cls, args);
 //        - from protocol 2: copyreg._reconstructor(cls, object, None) / (cls, list|dict, items)
-//          / (cls, int|float|str|bytes, v) and copyreg.__newobj__ REDUCE records become NEWOBJ
+//          / (cls, int|float|str|bytes, v) and copyreg.__newobj__ REDUCE records whose cls can
+//          be a class (not a native value, a known function or constant) become NEWOBJ
 //          (+ the items; tuple bases stay as read), from 4 copyreg.__newobj_ex__ becomes
 //          NEWOBJ_EX (docs/write.md has the table); when the class is a builtin
 //          type the reader folds (list, dict, ...), B may be that native value (not descended
 //          into), and B may even fail to load (BUILD on a list) — as CPython, which calls the
 //          helper, fails on both;
-//        - OrderedDict / deque records with their items as constructor arguments (Python 2):
-//          REDUCE(cls, ()) (deque: ((), maxlen)) + the items; Counter: REDUCE(cls, (dict,));
+//        - OrderedDict / Counter / deque records whose constructor arguments (REDUCE, INST, OBJ)
+//          gave their items (Python 2; Counter.__reduce__): REDUCE(cls, ()) (deque: ((), maxlen))
+//          + the items; Counter: REDUCE(cls, (dict,)) (also Counter() + items); other arguments
+//          are written as they are;
 //        - date/time/datetime: a Python 2 str state becomes bytes; below 4 the fold bit
 //          (high bit of the hour / month byte) is dropped.
 //      The fresh tuples/dicts those forms make have no counterpart in A (compared by value).
@@ -84,6 +89,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,6 +99,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "input.hpp"          // brine::detail::ReadFailure (src/)
 #include "known_globals.hpp"  // brine::detail::KnownId, map_python2_global/map_python3_global (src/)
 #include "pytext.hpp"         // brine::detail::decode_utf8 (src/)
 
@@ -107,16 +114,8 @@ using brine::detail::Tag;
 
 // ---- open findings -------------------------------------------------------------------------
 // Categories of failures that are known writer/reader bugs (fuzz/findings/README.md). Tolerated
-// unless BRINE_ROUNDTRIP_STRICT=1.
-inline constexpr std::string_view kOpenFindings[] = {
-    "stack-global-str-identity",
-    "global-leading-dot",
-    "newobj-non-class",
-    "newobj-args-as-items",
-    "library-form-loses-class",
-    "args-dropped",
-    "buffer-hashed-by-identity",
-    "dict-base-items-not-dict",
+// unless BRINE_ROUNDTRIP_STRICT=1. (An initializer_list, so that it may be empty.)
+inline constexpr std::initializer_list<std::string_view> kOpenFindings = {
 };
 
 inline bool strict_mode() {
@@ -277,9 +276,10 @@ inline std::string hex_of(std::string_view s, std::size_t max = 2048) {
   return out;
 }
 
-// Finding buffer-hashed-by-identity: brine hashes protocol-5 buffers by identity, so a set or
-// dict keys may hold buffers CPython would find equal (read-only ones) or refuse to hash
-// (writable ones); written in band they become bytes / bytearray.
+// Former finding buffer-hashed-by-identity (fixed; kept to name the cause): brine hashed
+// protocol-5 buffers by identity, so a set or dict keys could hold buffers CPython would find
+// equal (read-only ones) or refuse to hash (writable ones); written in band they become bytes /
+// bytearray.
 inline bool buffer_keys(const Value& v) {
   std::vector<Value> todo;
   if (v.tag() == Tag::dict) {
@@ -298,19 +298,27 @@ inline bool buffer_keys(const Value& v) {
   return false;
 }
 
-// Finding dict-base-items-not-dict: the items set on an object of an unknown class are kept as
-// they were set (duplicate keys, unhashable keys: the class's __setitem__ decides), but below
-// protocol 2 a record with dict items only is written as _reconstructor(cls, dict, {items}),
-// a real dict: duplicates collapse, unhashable keys fail to load.
+// Whether the items set on an object of an unknown class (kept as they were set: duplicate keys,
+// unhashable keys; the class's __setitem__ decides) are not a valid dict. Below protocol 2 a
+// record with dict items only is written as _reconstructor(cls, dict, {items}) only when they
+// are (former finding dict-base-items-not-dict: duplicates collapsed, unhashable keys failed to
+// load); else as _reconstructor(cls, object, None) + the items.
 inline bool items_not_a_dict(const Value& object) {
   if (object.tag() != Tag::object) return false;
   auto* d = Access::node<brine::detail::ObjectNode>(object)->dict_items;
   if (!d || !(d->h.flags & brine::detail::k_dict_keep_duplicates)) return false;
   auto items = object.items();
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!brine::detail::is_hashable(items[i].key)) return true;
-    for (std::size_t j = 0; j < i && j < 256; ++j)
-      if (brine::detail::key_equal(items[i].key, items[j].key)) return true;
+  std::unordered_map<std::int64_t, std::vector<std::size_t>> by_hash;
+  try {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!brine::detail::is_hashable(items[i].key)) return true;
+      auto& same = by_hash[brine::detail::py_hash(items[i].key)];
+      for (std::size_t j : same)
+        if (brine::detail::key_equal(items[i].key, items[j].key)) return true;
+      same.push_back(i);
+    }
+  } catch (const brine::detail::ReadFailure&) {
+    return true;
   }
   return false;
 }
@@ -814,13 +822,34 @@ class GraphCompare {
     return true;
   }
 
-  // What the reader takes as the items of an OrderedDict/Counter constructor argument.
-  static bool pairs_arg(const Value& x) {
-    if (x.tag() == Tag::dict) return true;
-    if (x.tag() != Tag::list && x.tag() != Tag::tuple) return false;
-    for (const Value& p : x.elements())
-      if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
-    return true;
+  // Whether x can be the class of NEWOBJ / NEWOBJ_EX / _reconstructor (the reader refuses native
+  // values and known functions and constants there).
+  static bool may_be_class(const Value& x) {
+    if (x.tag() == Tag::object || x.tag() == Tag::persistent) return true;
+    if (x.tag() != Tag::global) return false;
+    auto kind = static_cast<brine::detail::KnownKind>(Access::node<brine::detail::GlobalNode>(x)->h.aux);
+    return kind != brine::detail::KnownKind::function && kind != brine::detail::KnownKind::constant;
+  }
+
+  // Whether the reader takes the record's constructor arguments as its items (the constructor
+  // is called: REDUCE / INST / OBJ, not NEWOBJ's cls.__new__): OrderedDict(dict or pairs),
+  // Counter(dict), deque(non-empty list or tuple[, maxlen]).
+  static bool args_gave_items(LibraryType lt, Construction how, const Value& args) {
+    if (how != Construction::reduce && how != Construction::inst && how != Construction::obj) return false;
+    if (args.tag() != Tag::tuple || args.elements().empty()) return false;
+    auto av = args.elements();
+    const Value& x = av[0];
+    bool seq = x.tag() == Tag::list || x.tag() == Tag::tuple;
+    if (lt == LibraryType::ordered_dict) {
+      if (av.size() != 1 || !(x.tag() == Tag::dict || seq)) return false;
+      if (seq)
+        for (const Value& p : x.elements())
+          if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
+      return true;
+    }
+    if (lt == LibraryType::counter) return av.size() == 1 && x.tag() == Tag::dict;
+    if (lt == LibraryType::deque) return av.size() <= 2 && seq && !x.elements().empty();
+    return false;
   }
 
   // The forms B may have for object record a, the right one first. Several only where the
@@ -853,7 +882,7 @@ class GraphCompare {
         e.how = Construction::reduce;
         e.callable = vg("copyreg", "_reconstructor");
         bool li = o->list_items && o->list_items->size, di = o->dict_items && o->dict_items->size;
-        if (li != di) {
+        if (li != di && !(di && items_not_a_dict(a))) {
           Work items;
           items.k = li ? W::vlist : W::vdict;
           items.a = a;
@@ -892,7 +921,8 @@ class GraphCompare {
     };
     switch (how) {
       case Construction::reduce: {
-        if (cid == KnownId::copyreg_reconstructor && p_ >= 2 && av.size() == 3) {
+        // (Only when the helper's first argument can be a class: else the REDUCE stays as read.)
+        if (cid == KnownId::copyreg_reconstructor && p_ >= 2 && av.size() == 3 && may_be_class(av[0])) {
           KnownId base = known_id(av[1]);
           if (base == KnownId::b_object && av[2].is_none()) return {newobj_of(av[0], {})};
           // list / dict subclasses: NEWOBJ(cls, ()) + the items given to _reconstructor (when the
@@ -915,9 +945,11 @@ class GraphCompare {
               (base == KnownId::b_str && av[2].is_str()) || (base == KnownId::b_bytes && av[2].is_bytes()))
             return {newobj_of(av[0], {tmpl(W::pair, av[2])})};
         }
-        if (cid == KnownId::copyreg_newobj && p_ >= 2 && !av.empty())
+        if (cid == KnownId::copyreg_newobj && p_ >= 2 && !av.empty() && may_be_class(av[0]))
           return {newobj_of(av[0], pairs_of(av.subspan(1)))};
-        if (cid == KnownId::copyreg_newobj_ex && p_ >= 4 && av.size() == 3) {
+        if (cid == KnownId::copyreg_newobj_ex && p_ >= 4 && av.size() == 3 && may_be_class(av[0]) &&
+            (av[1].tag() == Tag::tuple || av[1].tag() == Tag::object) &&
+            (av[2].tag() == Tag::dict || av[2].tag() == Tag::object)) {
           Expect e;
           e.how = Construction::newobj_ex;
           e.callable = tmpl(W::pair, av[0]);
@@ -927,28 +959,11 @@ class GraphCompare {
           e.fold_ok = foldable(known_id(av[0]));
           return {e};
         }
-        const bool lib = (lt == LibraryType::ordered_dict && !av.empty()) ||
-                         (lt == LibraryType::counter && o->dict_items) ||
-                         (lt == LibraryType::deque && !av.empty() && (av[0].is_list() || av[0].is_tuple()) &&
-                          !av[0].elements().empty());
-        if (lib) {
-          if (is_copyreg_helper(cid)) {
-            // copyreg.__newobj__(OrderedDict, ...) and the like: kept as they are, or written in
-            // the class's own form; not with the helper as the class.
-            Expect bad = library_form(tmpl(W::pair, o->callable));
-            bad.finding = "library-form-loses-class";
-            return {generic(), library_form(tmpl(W::pair, o->cls)), bad};
-          }
-          bool lossless = lt == LibraryType::ordered_dict ? av.size() == 1 && pairs_arg(av[0])
-                          : lt == LibraryType::counter    ? av.empty() || (av.size() == 1 && pairs_arg(av[0]))
-                                                          : av.size() <= 2;
-          if (lossless) return {library_form(tmpl(W::pair, o->callable))};
-          // Arguments the library form cannot carry (Counter('abc'), OrderedDict(5),
-          // deque(x, n, extra)): the record as it is, not the form that drops them.
-          Expect bad = library_form(tmpl(W::pair, o->callable));
-          bad.finding = "args-dropped";
-          return {generic(), bad};
-        }
+        // OrderedDict / Counter / deque whose constructor arguments gave the items (and Counter()):
+        // the class's own form + the items. Arguments the reader did not take apart are written as
+        // they are (Counter('abc'), OrderedDict(5), deque(x, n, extra), copyreg helpers).
+        if (args_gave_items(lt, how, args) || (lt == LibraryType::counter && av.empty()))
+          return {library_form(tmpl(W::pair, o->cls))};
         if ((lt == LibraryType::datetime || lt == LibraryType::time || lt == LibraryType::date) && !av.empty()) {
           std::string st;
           if (datetime_state(lt, av[0], st)) {
@@ -975,13 +990,7 @@ class GraphCompare {
           e.same_form = true;
           return {e};
         }
-        if (args.tag() != Tag::tuple) {
-          // NEWOBJ with arguments that are not a tuple (an object record): below protocol 2
-          // there is no form for them; writing the _reconstructor form drops them.
-          Expect bad = plain_instance(o->callable);
-          bad.finding = "args-dropped";
-          return {bad};
-        }
+        // (NEWOBJ arguments that are not a tuple have no form below protocol 2: not written.)
         if (av.empty()) return {plain_instance(o->callable)};
         std::vector<Work> items{tmpl(W::pair, o->callable)};
         for (const Value& x : av) items.push_back(tmpl(W::pair, x));
@@ -1008,6 +1017,7 @@ class GraphCompare {
       case Construction::inst:
       case Construction::obj: {
         bool legacy = (how == Construction::inst && p_ == 0) || (how == Construction::obj && p_ == 1);
+        if (args_gave_items(lt, how, args)) return {library_form(tmpl(W::pair, o->cls))};
         Expect e;
         if (legacy && how == Construction::obj) {
           e.how = Construction::obj;
@@ -1019,9 +1029,9 @@ class GraphCompare {
           e.callable = tmpl(W::pair, o->callable);
           e.args = vtuple(pairs_of(av));
           e.same_form = true;
-        } else if (av.empty()) {
+        } else if (av.empty() && may_be_class(o->callable)) {
           e = plain_instance(o->callable);
-        } else {
+        } else {  // cls(*args); a function is called even without arguments
           e.callable = tmpl(W::pair, o->callable);
           e.args = vtuple(pairs_of(av));
         }
@@ -1138,24 +1148,16 @@ class GraphCompare {
     auto ae = seq_items(o->earlier_states), be = seq_items(q->earlier_states);
     if (ae.size() != be.size()) return fail_ab("number of BUILD states", a, b, path);
     for (std::size_t i = 0; i < ae.size(); ++i) push(W::pair, ae[i], be[i], sub(path, S::earlier, i));
-    // Finding newobj-args-as-items: the reader takes a NEWOBJ's argument as the items of a
-    // deque / OrderedDict / Counter (cls.__new__ ignores it), and the writer writes the items
-    // again: B gets them twice (and more at every round trip).
-    auto lt_b = static_cast<LibraryType>(q->h.flags);
-    const bool args_as_items = static_cast<Construction>(q->h.kind) == Construction::newobj &&
-                               (lt_b == LibraryType::deque || lt_b == LibraryType::ordered_dict ||
-                                lt_b == LibraryType::counter) &&
-                               q->args.tag() == Tag::tuple && q->args.elements().size() == 1;
     auto al = e.own_items ? seq_items(o->list_items) : e.litems, bl = seq_items(q->list_items);
     if (al.size() != bl.size())
-      return fail(args_as_items ? "newobj-args-as-items" : "mismatch",
+      return fail("mismatch",
                   "object list items: " + std::to_string(al.size()) + " in A, " + std::to_string(bl.size()) +
                       " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
                   path);
     for (std::size_t i = 0; i < al.size(); ++i) push(W::pair, al[i], bl[i], sub(path, S::litem, i));
     auto ad = e.own_items ? dict_items(o->dict_items) : e.ditems, bd = dict_items(q->dict_items);
     if (ad.size() != bd.size())
-      return fail(args_as_items ? "newobj-args-as-items" : "mismatch",
+      return fail("mismatch",
                   "object dict items: " + std::to_string(ad.size()) + " in A, " + std::to_string(bd.size()) +
                       " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
                   path);
@@ -1282,9 +1284,10 @@ inline std::string classify_reread(const brine::Document& a, const Context& c, c
   // comes back.
   if (c.protocol < 2 && e.code == brine::errc::limit_exceeded && e.opcode == 'L')
     return "long-text-over-4300-digits";
-  // Finding global-leading-dot: a global whose dotted name starts with '.' (".", ".a") written
-  // below protocol 4 as getattr(<global module.''>, ...): GLOBAL with an empty name line, which
-  // no reader accepts (CPython's pickler raises PicklingError: no attribute '').
+  // Former finding global-leading-dot (fixed: now errc::unpicklable; kept to name the cause): a
+  // global whose dotted name starts with '.' (".", ".a") written below protocol 4 as
+  // getattr(<global module.''>, ...): GLOBAL with an empty name line, which no reader accepts
+  // (CPython's pickler raises PicklingError: no attribute '').
   if (c.protocol < 4 && e.opcode == 'c') {
     bool leading_dot = false;
     for_each_value(a.root(), [&](const Value& v) {
@@ -1292,11 +1295,12 @@ inline std::string classify_reread(const brine::Document& a, const Context& c, c
     });
     if (leading_dot) return "global-leading-dot";
   }
-  // Finding newobj-non-class: the writer turns a record whose class position holds something
-  // that is not a class into NEWOBJ/NEWOBJ_EX, which the reader (as CPython) rejects: a
-  // copyreg._reconstructor / __newobj__ / __newobj_ex__ REDUCE whose first argument is a native
-  // value or a known function (or whose __newobj_ex__ args/kwargs are not a tuple/dict), or an
-  // OBJ/INST record of a function without arguments (written as NEWOBJ(callable, ())).
+  // Former finding newobj-non-class (fixed; kept to name the cause): the writer turned a record
+  // whose class position holds something that is not a class into NEWOBJ/NEWOBJ_EX, which the
+  // reader (as CPython) rejects: a copyreg._reconstructor / __newobj__ / __newobj_ex__ REDUCE whose
+  // first argument is a native value or a known function (or whose __newobj_ex__ args/kwargs are
+  // not a tuple/dict), or an OBJ/INST record of a function without arguments (written as
+  // NEWOBJ(callable, ())).
   if (c.protocol >= 2 && e.code == brine::errc::type_error && (e.opcode == 0x81 || e.opcode == 0x92)) {
     auto not_class = [](const Value& v) {
       if (v.tag() == Tag::object || v.tag() == Tag::persistent) return false;
@@ -1375,10 +1379,11 @@ inline std::string classify_fixed_point(brine::Document& b, const Context& c, co
         return cmp.mismatch().category;
     }
   }
-  // Finding stack-global-str-identity: B's globals, read from STACK_GLOBAL, keep the pickle's
-  // str objects, and the writer memoizes those by identity, while W1 wrote the same module name
-  // by content (memo shared with an earlier global of that module, e.g. the builtins.bytearray of
-  // a bytearray's REDUCE). Written as if they were text globals, B gives W1 again.
+  // Former finding stack-global-str-identity (fixed; kept to name the cause): B's globals, read
+  // from STACK_GLOBAL, keep the pickle's str objects, and the writer memoized those by identity,
+  // while W1 wrote the same module name by content (memo shared with an earlier global of that
+  // module, e.g. the builtins.bytearray of a bytearray's REDUCE). Written as if they were text
+  // globals, B gives W1 again.
   bool own = false;
   for_each_value(b.root(), [&](const Value& v) {
     if (v.tag() != Tag::global) return;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,19 @@ std::uint64_t fast_bytes_hash(const std::uint8_t* p, std::size_t n) noexcept {
 
 std::uint64_t serial_of(const Value& v) noexcept {
   return static_cast<const NodeHeader*>(Access::identity(v))->aux;
+}
+
+bool writable_buffer(const Value& v) noexcept {
+  return v.tag() == Tag::buffer && !(Access::node<BufferNode>(v)->h.flags & 1);
+}
+
+// The content of a bytes object or a protocol-5 buffer.
+std::span<const std::uint8_t> bytes_like(const Value& v) noexcept {
+  if (v.tag() == Tag::buffer) {
+    auto* b = Access::node<BufferNode>(v);
+    return {b->data, static_cast<std::size_t>(b->size)};
+  }
+  return {Access::bytes(v), static_cast<std::size_t>(v.inline_length())};
 }
 
 // Exact little-endian two's complement bytes (minimal) of an integral double.
@@ -211,9 +225,16 @@ std::int64_t leaf_hash(const Value& v, HashMode mode) {
       h = h * 31 + fast_bytes_hash(Access::bytes(gn->name), gn->name.inline_length());
       return static_cast<std::int64_t>(h >> 1);
     }
+    case Tag::buffer: {
+      // A read-only buffer hashes as bytes (CPython: a read-only memoryview's hash is its bytes'
+      // hash); a writable one is unhashable (below), as a bytearray.
+      auto* b = Access::node<BufferNode>(v);
+      if (!(b->h.flags & 1)) break;
+      if (mode == HashMode::python) return py_hash_bytes(b->data, static_cast<std::size_t>(b->size));
+      return static_cast<std::int64_t>(fast_bytes_hash(b->data, static_cast<std::size_t>(b->size)) ^ 2);
+    }
     case Tag::object:
     case Tag::persistent:
-    case Tag::buffer:
       // Identity hash: a stand-in address derived from the node's serial number, so that set
       // order is reproducible from run to run.
       return py_hash_pointer(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(serial_of(v)) << 4));
@@ -645,6 +666,8 @@ bool is_hashable(const Value& root) noexcept {
     case Tag::bytearray:
     case Tag::invalid:
       return false;
+    case Tag::buffer:
+      return !writable_buffer(root);
     case Tag::tuple:
     case Tag::frozenset:
       break;
@@ -666,6 +689,9 @@ bool is_hashable(const Value& root) noexcept {
         case Tag::set:
         case Tag::bytearray:
           return false;
+        case Tag::buffer:
+          if (writable_buffer(p[i])) return false;
+          break;
         case Tag::tuple: {
           auto s = p[i].elements();
           stack.emplace_back(s.data(), s.size());
@@ -732,6 +758,14 @@ bool sets_equal(const Value& a, const Value& b) {
 
 bool key_equal(const Value& a, const Value& b) {
   Tag ta = a.tag(), tb = b.tag();
+  if ((ta == Tag::buffer || tb == Tag::buffer) && (ta == Tag::buffer || ta == Tag::bytes) &&
+      (tb == Tag::buffer || tb == Tag::bytes)) {
+    // A read-only buffer equals bytes (or another buffer) of the same content, as a memoryview.
+    if (a.same(b)) return true;
+    if (writable_buffer(a) || writable_buffer(b)) return false;
+    std::span<const std::uint8_t> x = bytes_like(a), y = bytes_like(b);
+    return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size()) == 0);
+  }
   if (ta == tb) {
     switch (ta) {
       case Tag::str:
@@ -827,6 +861,29 @@ std::string python_type_name(const Value& v) {
     case Tag::buffer: return "buffer";
   }
   return "?";
+}
+
+bool items_from_args(LibraryType lt, Construction how, const Value& args) noexcept {
+  if (how != Construction::reduce && how != Construction::inst && how != Construction::obj) return false;
+  if (args.tag() != Tag::tuple) return false;
+  auto a = args.elements();
+  if (a.empty()) return false;
+  const Value& x = a[0];
+  switch (lt) {
+    case LibraryType::ordered_dict:
+      if (a.size() != 1) return false;
+      if (x.tag() == Tag::dict) return true;
+      if (x.tag() != Tag::list && x.tag() != Tag::tuple) return false;
+      for (const Value& p : x.elements())
+        if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) return false;
+      return true;
+    case LibraryType::counter:
+      return a.size() == 1 && x.tag() == Tag::dict;
+    case LibraryType::deque:
+      return a.size() <= 2 && (x.tag() == Tag::list || x.tag() == Tag::tuple) && !x.elements().empty();
+    default:
+      return false;
+  }
 }
 
 }  // namespace brine::detail

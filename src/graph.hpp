@@ -92,6 +92,13 @@ bool sets_equal(const Value& a, const Value& b);
 std::int64_t dict_find(const DictNode* d, const Value& key);
 std::int64_t dict_find_str(const DictNode* d, std::string_view key) noexcept;
 
+// Whether the items of an OrderedDict / Counter / deque record come (also) from its constructor
+// arguments, as the reader takes them: only where the class is called (REDUCE, INST, OBJ;
+// cls.__new__ of NEWOBJ ignores them) with one argument the reader can take apart: a dict or a
+// list/tuple of pairs for OrderedDict, a dict for Counter (other iterables are counted), a
+// non-empty list/tuple (and at most a maxlen after it) for deque.
+bool items_from_args(LibraryType lt, Construction how, const Value& args) noexcept;
+
 // Python's type name of a value ("list", "NoneType", ... or the class name of an object).
 std::string python_type_name(const Value& v);
 

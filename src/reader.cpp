@@ -656,30 +656,23 @@ void Unpickler::recognise(ObjectNode* o, const Value& args) {
     }
   }
 
-  // Dict-like library types get Python dict semantics for their items.
+  // Dict-like library types get Python dict semantics for their items. Older forms pass the
+  // items as a constructor argument: OrderedDict([[k, v], ...]) (Python 2), Counter({k: n})
+  // (Counter.__reduce__), deque([x, ...], maxlen) (Python 2); the constructor takes a snapshot.
+  const bool from_args = items_from_args(lt, static_cast<Construction>(o->h.kind), args);
   if (lt == LibraryType::ordered_dict || lt == LibraryType::defaultdict || lt == LibraryType::counter) {
     o->dict_items = new_dict_node(g_, false);
-    // Older forms pass the items as an argument: OrderedDict([[k, v], ...]) (Python 2),
-    // Counter({k: n}) (Counter.__reduce__). Take a snapshot, as the constructor does.
-    auto a = args.elements();
-    if (args.tag() == Tag::tuple && a.size() == 1 && lt != LibraryType::defaultdict) {
-      const Value& src = a[0];
+    if (from_args) {
+      const Value& src = args.elements()[0];
       if (src.tag() == Tag::dict) {
         for (const DictItem& it : src.items()) dict_set(g_, o->dict_items, it.key, it.value);
-      } else if (src.tag() == Tag::list || src.tag() == Tag::tuple) {
-        bool pairs = true;
-        for (const Value& p : src.elements())
-          if (!((p.tag() == Tag::list || p.tag() == Tag::tuple) && p.elements().size() == 2)) pairs = false;
-        if (pairs)
-          for (const Value& p : src.elements()) dict_set(g_, o->dict_items, p.elements()[0], p.elements()[1]);
+      } else {
+        for (const Value& p : src.elements()) dict_set(g_, o->dict_items, p.elements()[0], p.elements()[1]);
       }
     }
-  } else if (lt == LibraryType::deque) {
-    auto a = args.elements();
-    if (args.tag() == Tag::tuple && !a.empty() &&
-        (a[0].tag() == Tag::list || a[0].tag() == Tag::tuple) && !a[0].elements().empty()) {
-      o->list_items = Access::node<SeqNode>(make_list(g_, a[0].elements().data(), a[0].elements().size()));
-    }
+  } else if (lt == LibraryType::deque && from_args) {
+    auto x = args.elements()[0].elements();
+    o->list_items = Access::node<SeqNode>(make_list(g_, x.data(), x.size()));
   }
 }
 

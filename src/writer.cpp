@@ -30,6 +30,7 @@
 
 #include "document.hpp"
 #include "graph.hpp"
+#include "input.hpp"  // ReadFailure (from py_hash / key_equal)
 #include "known_globals.hpp"
 #include "pytext.hpp"
 
@@ -1208,6 +1209,12 @@ class Pickler {
       return push_script(s);
     }
     if (dot != std::string_view::npos) {
+      // An empty part ('.a', 'a..b', 'a.'): CPython's pickler looks each part up as an attribute
+      // and fails (PicklingError); GLOBAL could not even carry an empty parent name.
+      if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string_view::npos)
+        fail(errc::unpicklable, "can't pickle global '" + std::string(module) + "." + std::string(name) +
+                                    "' at protocol " + std::to_string(proto_) +
+                                    ": its dotted name has an empty part (no attribute '')");
       // save_reduce((getattr, (parent, lastname)), obj=NULL), then memoize obj
       std::size_t s = steps_.size();
       global_step("builtins", "getattr");
@@ -1360,7 +1367,7 @@ class Pickler {
         global_step("builtins", "list");
         steps_.push_back(Step{SK::fresh_list, n_list, list_items, Value(), {}, {}});
         n_list = 0;
-      } else if (n_dict && !n_list) {
+      } else if (n_dict && !n_list && items_form_a_dict(o->dict_items)) {
         global_step("builtins", "dict");
         steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
         n_dict = 0;
@@ -1372,9 +1379,34 @@ class Pickler {
       lit("R");
     };
 
+    // The record of an OrderedDict / Counter / deque whose constructor arguments gave (some of)
+    // its items: what CPython's __reduce__ of the loaded object gives, with the class (not the
+    // record's callable) and the items after it. OrderedDict: (cls, ()) + items; Counter:
+    // (cls, (dict(self),)); deque: (cls, () or ((), maxlen)) + items.
+    const bool from_args = items_from_args(lt, how, args);
+    auto library_form = [&] {
+      save_args(o->cls);
+      if (lt == LibraryType::counter) {
+        tuple_open(1);
+        steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
+        tuple_close(1);
+        n_dict = 0;
+      } else if (lt == LibraryType::deque && a.size() >= 2 && !a[1].is_none()) {
+        tuple_open(2);
+        save_args(empty_tuple());
+        save_args(a[1]);
+        tuple_close(2);
+      } else {
+        tuple_close(0);
+      }
+      lit("R");
+    };
+
     switch (how) {
       case Construction::reduce: {
-        if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3) {
+        // The copyreg helpers' forms at protocol 2+ (4+ for __newobj_ex__), when their first
+        // argument can be a class; otherwise the REDUCE is kept as it is (CPython fails on both).
+        if (cid == KnownId::copyreg_reconstructor && proto_ >= 2 && a.size() == 3 && may_be_class(a[0])) {
           KnownId base = known_id(a[1]);
           if (base == KnownId::b_object && a[2].is_none()) {
             plain_instance(a[0]);
@@ -1403,46 +1435,20 @@ class Pickler {
             break;
           }
         }
-        if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty()) {
+        if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty() && may_be_class(a[0])) {
           newobj(a[0], a.subspan(1), true);
           break;
         }
-        if (cid == KnownId::copyreg_newobj_ex && proto_ >= 4 && a.size() == 3) {
+        if (cid == KnownId::copyreg_newobj_ex && proto_ >= 4 && a.size() == 3 && may_be_class(a[0]) &&
+            (a[1].is_tuple() || a[1].tag() == Tag::object) && (a[2].is_dict() || a[2].tag() == Tag::object)) {
           save_args(a[0]);
           save_args(a[1]);
           save_args(a[2]);
           lit("\x92");
           break;
         }
-        if (lt == LibraryType::ordered_dict && !a.empty()) {
-          // OrderedDict.__reduce__: (cls, (), state, None, iter(items)); Python 2 passed the
-          // items as an argument (they are in the record's items already).
-          reduce(o->callable, {}, true);
-          break;
-        }
-        if (lt == LibraryType::counter && o->dict_items) {
-          // Counter.__reduce__: (cls, (dict(self),))
-          save_args(o->callable);
-          tuple_open(1);
-          steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
-          tuple_close(1);
-          lit("R");
-          n_dict = 0;
-          break;
-        }
-        if (lt == LibraryType::deque && !a.empty() && (a[0].is_list() || a[0].is_tuple()) && !a[0].elements().empty()) {
-          // deque.__reduce__: (cls, () or ((), maxlen), state, iter(self)); Python 2 passed the
-          // items as the first argument (they are in the record's items already).
-          save_args(o->callable);
-          if (a.size() >= 2 && !a[1].is_none()) {
-            tuple_open(2);
-            save_args(empty_tuple());
-            save_args(a[1]);
-            tuple_close(2);
-          } else {
-            lit(bin_ ? ")" : "(t");
-          }
-          lit("R");
+        if (from_args || (lt == LibraryType::counter && a.empty())) {
+          library_form();
           break;
         }
         if ((lt == LibraryType::datetime || lt == LibraryType::time || lt == LibraryType::date) && !a.empty()) {
@@ -1460,6 +1466,11 @@ class Pickler {
       case Construction::newobj:
         if (proto_ >= 2) {
           newobj(o->callable, {}, false);
+        } else if (args.tag() != Tag::tuple) {
+          // copyreg.__newobj__(cls, *args) needs the arguments as a tuple (CPython's NEWOBJ
+          // refuses anything else too).
+          fail(errc::unpicklable, "cannot pickle " + python_type_name(v) + " at protocol " + std::to_string(proto_) +
+                                      ": its NEWOBJ arguments are not a tuple");
         } else if (a.empty()) {
           plain_instance(o->callable);
         } else {
@@ -1490,6 +1501,10 @@ class Pickler {
         break;
       case Construction::inst:
       case Construction::obj: {
+        if (from_args) {  // the items are in the record already: not as arguments again
+          library_form();
+          break;
+        }
         bool legacy_ok = (how == Construction::inst && proto_ == 0) || (how == Construction::obj && proto_ == 1);
         if (legacy_ok && how == Construction::obj) {
           lit("(");
@@ -1506,9 +1521,11 @@ class Pickler {
           scratch_.front().append(m).push_back('\n');
           scratch_.front().append(nm).push_back('\n');
           lit(scratch_.front());
-        } else if (a.empty()) {
+        } else if (a.empty() && may_be_class(o->callable)) {
           plain_instance(o->callable);
         } else {
+          // cls(*args); also a function without arguments: INST / OBJ call what is not a class
+          // even then (CPython's instantiate), so REDUCE(f, ()).
           reduce(o->callable, a, true);
         }
         break;
@@ -1565,6 +1582,43 @@ class Pickler {
     if (!changed) return Value();
     scratch_.push_front(std::move(st));
     return Access::make_ptr(Tag::bytes, scratch_.front().size(), scratch_.front().data());
+  }
+
+  // Whether the items set on an object are those of a real dict (keys hashable, no two equal), so
+  // that they can be given to _reconstructor(cls, dict, {items}). The items set on an object of
+  // an unknown class are kept as they were set (its __setitem__ decides); then they may not be.
+  static bool items_form_a_dict(const DictNode* d) {
+    if (!(d->h.flags & k_dict_keep_duplicates)) return true;
+    try {
+      std::unordered_map<std::int64_t, std::vector<std::size_t>> seen;
+      for (std::size_t i = 0; i < d->size; ++i) {
+        const Value& k = d->items[i].key;
+        if (!is_hashable(k)) return false;
+        std::vector<std::size_t>& same_hash = seen[py_hash(k)];
+        for (std::size_t j : same_hash)
+          if (key_equal(d->items[j].key, k)) return false;
+        same_hash.push_back(i);
+      }
+    } catch (const ReadFailure&) {  // frozensets nested too deep to compare
+      return false;
+    }
+    return true;
+  }
+
+  // Whether x may be a class: NEWOBJ / NEWOBJ_EX (and copyreg._reconstructor) need one, and the
+  // reader, like CPython, refuses a native value or a known function or constant there.
+  static bool may_be_class(const Value& x) {
+    switch (x.tag()) {
+      case Tag::object:
+      case Tag::persistent:
+        return true;
+      case Tag::global: {
+        auto kind = static_cast<KnownKind>(Access::node<GlobalNode>(x)->h.aux);
+        return kind != KnownKind::function && kind != KnownKind::constant;
+      }
+      default:
+        return false;
+    }
   }
 
   static bool inst_writable(const Value& g) {
@@ -1747,13 +1801,23 @@ class Pickler {
         return save(st.v, true);
       case SK::save_module: {
         // Module names of classes and functions are interned strs in CPython, so globals of one
-        // module share the object: memoized by content as well as by identity.
+        // module share the object: memoized by content as well as by identity. A global read
+        // from STACK_GLOBAL brings the pickle's str object, which is written (or reused) by
+        // identity only when no module name of that content was written yet.
         boundary();
-        if (st.v.valid()) return save(st.v);
         auto it = module_memo_.find(st.a);
         if (it != module_memo_.end()) return get_index(it->second);
+        Value m = st.v.valid() ? st.v : text_value(st.a);
+        if (o_.persistent_id) {
+          Value pid = o_.persistent_id(m);
+          if (pid.valid() && !pid.is_none()) return save_persistent(pid);
+        }
+        if (const std::uint64_t* idx = memo_.find(key_of(m))) {
+          module_memo_.emplace(std::string(st.a), *idx);
+          return get_index(*idx);
+        }
         module_memo_.emplace(std::string(st.a), memo_len_);
-        return save_str(text_value(st.a));
+        return save_str(m);
       }
       case SK::lit:
         return w(static_cast<const char*>(st.p), st.n);

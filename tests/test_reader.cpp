@@ -400,6 +400,28 @@ TEST(Reader, LibraryTypes) {
             "OrderedDict([('a', 2)])");
 }
 
+TEST(Reader, LibraryItemsFromConstructorArgumentsOnlyWhenTheClassIsCalled) {
+  // deque / OrderedDict / Counter called with their items (REDUCE, INST, OBJ) hold them...
+  EXPECT_EQ(show("ccollections\ndeque\n((lI1\naI2\natR."), "deque([1, 2])");
+  EXPECT_EQ(show("((lI1\naI2\naicollections\ndeque\n."), "deque([1, 2])");
+  EXPECT_EQ(show("(ccollections\ndeque\n(lI1\naI2\nao."), "deque([1, 2])");
+  EXPECT_EQ(show("((l(I1\nI2\ntaicollections\nOrderedDict\n."), "OrderedDict([(1, 2)])");
+  EXPECT_EQ(show("ccollections\nCounter\n((dI1\nI2\nstR."), "Counter({1: 2})");
+  // ...but cls.__new__ ignores its arguments: NEWOBJ(deque, ([1, 2],)) is CPython's deque([])
+  // (fuzz/crashes/roundtrip-newobj-args-as-items.pkl), and so is copyreg.__newobj__.
+  EXPECT_EQ(show_hex("800263636f6c6c656374696f6e730a64657175650a5d7100284b014b026585812e"), "deque([])");
+  EXPECT_EQ(show("\x80\x02" "ccollections\nOrderedDict\n]](K\x01K\x02" "ea\x85\x81."sv), "OrderedDict()");
+  auto d = load("ccopyreg\n__newobj__\n(ccollections\ndeque\n(lI1\naI2\natR."sv);
+  EXPECT_EQ(d.root().library_type(), brine::LibraryType::deque);
+  EXPECT_EQ(d.root().elements().size(), 0u);
+  // Counter(iterable) counts the iterable's elements (CPython: Counter({(1, 2): 1})): not items.
+  auto c = load("ccollections\nCounter\n((lp0\n(I1\nI2\ntatR."sv);
+  EXPECT_EQ(c.root().library_type(), brine::LibraryType::counter);
+  EXPECT_EQ(c.root().items().size(), 0u);
+  // deque() takes at most 2 arguments: with more, CPython fails; the record keeps them.
+  EXPECT_EQ(show("ccollections\ndeque\n((lI1\naI2\naI5\nI7\ntR."), "collections.deque(args=([1, 2], 5, 7))");
+}
+
 TEST(Reader, UnknownObjectsAreInertRecords) {
   // A pickle naming os.system as a REDUCE callable is only data.
   auto doc = load("cos\nsystem\n(S'echo hacked'\ntR."sv);
@@ -466,6 +488,28 @@ TEST(Reader, Hooks) {
   EXPECT_EQ(show("\x80\x05\x97\x98."sv, ob), "<out-of-band buffer #0, 3 bytes, read-only>");
   EXPECT_EQ(show("\x80\x05\x97."sv, ob), "<out-of-band buffer #0, 3 bytes>");
   EXPECT_EQ(load_error("\x80\x05\x97\x97."sv, ob).code, brine::errc::out_of_band_buffer);
+}
+
+TEST(Reader, BuffersAsSetElementsAndKeys) {
+  // A writable out-of-band buffer is unhashable (CPython: a bytearray or a writable PickleBuffer),
+  // also inside a tuple; a read-only one hashes and compares as bytes of its content (CPython: a
+  // read-only memoryview). They were hashed by identity (fuzz/crashes/
+  // roundtrip-buffer-hashed-by-identity.pkl: written in band, the set no longer loaded).
+  std::vector<brine::Buffer> writable{{std::as_bytes(std::span<const char>("xyz", 3)), false}};
+  std::vector<brine::Buffer> readonly{{std::as_bytes(std::span<const char>("xyz", 3)), true},
+                                      {std::as_bytes(std::span<const char>("xyz", 3)), true}};
+  brine::ReadOptions w, r;
+  w.buffers = &writable;
+  r.buffers = &readonly;
+  EXPECT_EQ(load_error("\x80\x05\x8f(\x97\x90."sv, w).code, brine::errc::type_error);       // {buffer}
+  EXPECT_EQ(load_error("\x80\x05}\x97K\x01s."sv, w).code, brine::errc::type_error);         // {buffer: 1}
+  EXPECT_EQ(load_error("\x80\x05\x8f(\x97\x85\x90."sv, w).code, brine::errc::type_error);  // {(buffer,)}
+  EXPECT_EQ(load("\x80\x05\x8f(\x97\x98\x90."sv, w).root().size(), 1u);  // READONLY_BUFFER: hashable
+  EXPECT_EQ(load("\x80\x05\x8f(\x97\x97\x90."sv, r).root().size(), 1u);  // two equal read-only buffers
+  auto d = load("\x80\x05}(\x97K\x01" "C\x03xyzK\x02u."sv, r);             // {buffer: 1, b'xyz': 2}
+  ASSERT_EQ(d.root().size(), 1u);
+  EXPECT_EQ(d.root().items()[0].value.as<int>(), 2);
+  EXPECT_EQ(d.root().items()[0].key.kind(), brine::Kind::buffer);
 }
 
 TEST(Reader, StackAndMarkErrors) {

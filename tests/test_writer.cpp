@@ -127,9 +127,83 @@ TEST(Writer, LibraryTypes) {
       "uuid.UUID('12345678-1234-5678-1234-567812345678')]");
 }
 
+std::string hex_of(std::string_view s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    out.push_back(d[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(d[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
+// For a pickle X that CPython loads (not necessarily one it writes): brine reads X and writes it
+// at every protocol t; CPython must load each output as an object equal (repr) to
+// pickle.loads(X). With `bytes_too`, the bytes must also be CPython's pickle.dumps(pickle.loads(X), t).
+void expect_loads_back_like_cpython(std::string_view x, bool bytes_too) {
+  auto doc = brine::loads(x);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  std::string code = k_emit + std::string("x = bytes.fromhex('") + hex_of(x) +
+                     "')\nemit(repr(pickle.loads(x)).encode())\nfor t in range(6):\n"
+                     "    emit(pickle.dumps(pickle.loads(x), t))\n";
+  std::vector<std::string> outs;
+  for (int t = 0; t < 6; ++t) {
+    outs.push_back(dumps(doc->root(), t));
+    code += "emit(repr(pickle.loads(bytes.fromhex('" + hex_of(outs.back()) + "'))).encode())\n";
+  }
+  auto all = split_records(python_bytes(code));
+  ASSERT_EQ(all.size(), 13u);
+  for (int t = 0; t < 6; ++t) {
+    auto i = static_cast<std::size_t>(t);
+    EXPECT_EQ(all[7 + i], all[0]) << hex_of(x) << " written at " << t;
+    if (bytes_too) {
+      EXPECT_EQ(outs[i], all[1 + i]) << hex_of(x) << " written at " << t;
+    }
+  }
+}
+
+TEST(Writer, LibraryTypesWithTheirItemsAsArguments) {
+  // Python 2 / hand-written forms that call the class with the items: written in the class's
+  // own __reduce__ form + the items, once (INST / OBJ used to write the arguments and the items
+  // again: deque([1, 2, 1, 2])).
+  for (std::string_view x : {"((lI1\naI2\naicollections\ndeque\n."sv, "(ccollections\ndeque\n(lI1\naI2\naoI3\na."sv,
+                             "((l(I1\nI2\ntaicollections\nOrderedDict\n(dVx\nI1\nsb."sv,
+                             "ccollections\nOrderedDict\n((l(I1\nI2\ntatRI3\nI4\ns."sv,
+                             "ccollections\nCounter\n((dI1\nI2\nstRI3\nI4\ns."sv,
+                             "((dI1\nI2\nsicollections\nCounter\nI3\nI4\ns."sv})
+    expect_loads_back_like_cpython(x, true);
+  // With a maxlen: CPython's deque keeps only the last 2 items, the record all of them (the same
+  // deque once loaded).
+  expect_loads_back_like_cpython("ccollections\ndeque\n((lI1\naI2\naI3\naI2\ntRI9\na."sv, false);
+}
+
+TEST(Writer, LibraryTypeArgumentsThatAreNotItemsAreKept) {
+  // Counter('abc') counts letters: the argument is kept (was written as Counter({})).
+  expect_loads_back_like_cpython("ccollections\nCounter\n(Vabc\ntR."sv, false);
+  expect_loads_back_like_cpython("ccollections\nCounter\n((lp0\n(I1\nI2\ntatR."sv, false);
+  // cls.__new__(cls, [1, 2]) ignores the list: CPython loads deque([]); written at any protocol it
+  // must stay empty (it grew by [1, 2] at every round trip).
+  expect_loads_back_like_cpython("\x80\x02" "ccollections\ndeque\n]q\x00(K\x01K\x02" "e\x85\x81."sv, false);
+  expect_loads_back_like_cpython("ccopyreg\n__newobj__\n(ccollections\ndeque\n(lI1\naI2\natR."sv, false);
+  // copyreg helper records of library types keep their class (were written as
+  // copyreg.__newobj__(), which CPython cannot load).
+  expect_loads_back_like_cpython("ccopyreg\n__newobj__\n(ccollections\nOrderedDict\n(ltR."sv, false);
+  expect_loads_back_like_cpython(
+      "\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00" "ccopyreg\n__newobj_ex__\n(ccollections\nOrderedDict\n)}tR."sv, false);
+}
+
 TEST(Writer, FoldIsOnlyWrittenAtProtocol4AndAbove) {
   expect_rewrites_like_cpython("import datetime",
                                "[datetime.datetime(2021, 11, 7, 1, 30, fold=1), datetime.time(1, 30, fold=1)]");
+}
+
+TEST(Writer, ModuleNamesAreMemoizedByContent) {
+  // CPython's module names are interned: the bytearray's REDUCE (builtins.bytearray) and the
+  // class builtins.object share one 'builtins' str. Read back, the global keeps the pickle's str
+  // object while the bytearray is folded into a native value; written again, the module name
+  // must still be found by content (fuzz/crashes/roundtrip-stack-global-str-identity.pkl).
+  expect_rewrites_like_cpython("", "[bytearray(b'ab'), object]");
+  expect_rewrites_like_cpython("", "[object, bytearray(b'ab'), int, complex(1, 2), {1}, bytearray(b'c')]");
 }
 
 TEST(Writer, PlainInstanceFromProtocol0BecomesNewobj) {
@@ -219,6 +293,88 @@ TEST(Writer, ProtocolErrors) {
   EXPECT_EQ(dumps(b.none(), 6).rfind("ERROR unsupported_protocol", 0), 0u);
   EXPECT_EQ(dumps(b.none(), -1), "\x80\x05N."s);
   EXPECT_EQ(dumps(brine::Value(), 4).rfind("ERROR type_error", 0), 0u);
+}
+
+TEST(Writer, NewobjArgumentsThatAreNotATuple) {
+  // NEWOBJ(m.C, <m.D object>): kept by the reader (CPython refuses it), written as it is at 2+;
+  // below 2, copyreg.__newobj__(cls, *args) cannot spread it (was written without it).
+  std::string x = "\x80\x02" "cm\nC\nq\x00" "cm\nD\n)\x81\x81."s;
+  auto doc = brine::loads(x);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 0).rfind("ERROR unpicklable", 0), 0u);
+  EXPECT_EQ(dumps(doc->root(), 1).rfind("ERROR unpicklable", 0), 0u);
+  EXPECT_EQ(dumps(doc->root(), 2), "\x80\x02" "cm\nC\nq\x00" "cm\nD\nq\x01)\x81q\x02\x81q\x03."s);
+}
+
+TEST(Writer, DottedGlobalNameWithAnEmptyPart) {
+  // GLOBAL 'm' '.a' (fuzz/crashes/roundtrip-global-leading-dot.pkl): below protocol 4 a dotted
+  // name is written as getattr(parent, last), and the parent '' cannot be written (GLOBAL with an
+  // empty name line); CPython's pickler refuses any empty part (no attribute ''). At 4+
+  // STACK_GLOBAL carries the name as read.
+  auto doc = brine::loads("cm\n.a\n."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  for (int p = 0; p < 4; ++p) EXPECT_EQ(dumps(doc->root(), p).rfind("ERROR unpicklable", 0), 0u) << p;
+  EXPECT_EQ(dumps(doc->root(), 4), "\x80\x04\x95\x0c\0\0\0\0\0\0\0\x8c\x01m\x94\x8c\x02.a\x94\x93\x94."s);
+  brine::Document built = brine::Document::create();
+  brine::Builder b(built);
+  for (const char* name : {".", "a.", "a..b"})
+    EXPECT_EQ(dumps(b.global("m", name), 2).rfind("ERROR unpicklable", 0), 0u) << name;
+  EXPECT_EQ(dumps(b.global("m", "a.b"), 2).rfind("ERROR", 0), std::string::npos);
+}
+
+TEST(Writer, NewobjOnlyForWhatCanBeAClass) {
+  // copyreg helpers whose first argument cannot be a class (a native value, a known function)
+  // stay REDUCEs at every protocol (were NEWOBJ / NEWOBJ_EX, which neither brine nor CPython
+  // loads: fuzz/crashes/roundtrip-newobj-non-class.pkl); so do __newobj_ex__ records whose
+  // arguments are not a tuple and a dict.
+  for (std::string_view x : {"ccopyreg\n_reconstructor\n(}cbuiltins\nobject\nNtR."sv,
+                             "ccopyreg\n_reconstructor\n(cbuiltins\nlen\ncbuiltins\nobject\nNtR."sv,
+                             "ccopyreg\n__newobj__\n(}tR."sv, "ccopyreg\n__newobj_ex__\n(cbuiltins\nlen\n)}tR."sv,
+                             "ccopyreg\n__newobj_ex__\n(cm\nC\nI1\n}tR."sv}) {
+    auto doc = brine::loads(x);
+    ASSERT_TRUE(doc) << doc.error().to_string();
+    for (int p = 0; p < 6; ++p) {
+      std::string out = dumps(doc->root(), p);
+      auto back = brine::loads(out);
+      ASSERT_TRUE(back) << x << " written at " << p << ": " << back.error().to_string();
+      EXPECT_EQ(brine::repr(back->root()), brine::repr(doc->root())) << x << " written at " << p;
+    }
+  }
+  // INST / OBJ of a function without arguments call it (CPython's instantiate calls cls() unless
+  // cls is a type): REDUCE(f, ()) at the other protocols, not NEWOBJ(f, ()) / _reconstructor(f, ...).
+  auto doc = brine::loads("(cbuiltins\ndir\no."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 2), "\x80\x02" "c__builtin__\ndir\nq\x00)Rq\x01."s);
+  EXPECT_EQ(dumps(doc->root(), 0), "c__builtin__\ndir\np0\n(tRp1\n."s);
+  EXPECT_EQ(python_bytes("x = pickle.loads(" + std::string("b'\\x80\\x02c__builtin__\\ndir\\nq\\x00)Rq\\x01.'") +
+                         ")\nsys.stdout.write(type(x).__name__)"),
+            "list");
+}
+
+TEST(Writer, ItemsSetOnAnObjectThatAreNotADict) {
+  // Below protocol 2 an object with set items only is written as _reconstructor(cls, dict,
+  // {items}); the items set on an object of an unknown class are kept as they were set (its
+  // __setitem__ decides), and when they are not a valid dict (an unhashable key: fuzz/crashes/
+  // roundtrip-dict-base-items-not-dict.pkl; keys equal to each other) the object is written as
+  // _reconstructor(cls, object, None) + SETITEM(S) instead, which keeps them all.
+  for (std::string_view x : {"\x80\x02" "cm\nC\n)\x81}K\x01s."sv, "\x80\x02" "cm\nC\n)\x81(K\x01K\x02K\x01K\x03u."sv,
+                             "\x80\x02" "cm\nC\n)\x81(K\x01K\x02\x88K\x03u."sv}) {
+    auto doc = brine::loads(x);
+    ASSERT_TRUE(doc) << doc.error().to_string();
+    for (int p = 0; p < 2; ++p) {
+      std::string out = dumps(doc->root(), p);
+      EXPECT_NE(out.find("object"), std::string::npos) << out;
+      auto back = brine::loads(out);
+      ASSERT_TRUE(back) << x << " written at " << p << ": " << back.error().to_string();
+      EXPECT_EQ(back->root().items().size(), doc->root().items().size());
+      EXPECT_EQ(brine::repr(back->root()), brine::repr(doc->root()));
+    }
+  }
+  // Distinct keys: the dict form, as CPython writes a dict subclass.
+  auto doc = brine::loads("\x80\x02" "cm\nC\n)\x81(K\x01K\x02K\x02K\x03u."sv);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(dumps(doc->root(), 1), "ccopy_reg\n_reconstructor\nq\x00(cm\nC\nq\x01" "c__builtin__\ndict\nq\x02}q\x03"
+                                   "(K\x01K\x02K\x02K\x03utq\x04Rq\x05."s);
 }
 
 TEST(Writer, OutOfBandBuffers) {
