@@ -256,6 +256,8 @@ void advise_fresh_output(char* out, std::size_t n) noexcept {
 enum class SK : std::uint8_t {
   save,         // save(v)
   save_pid,     // save(v) without consulting the persistent_id hook (the ID itself)
+  pid_enter,    // a persistent ID's values follow: sharing knowledge off until pid_leave
+  pid_leave,
   save_module,  // the module str of a STACK_GLOBAL (v, or text a): CPython's are interned
   lit,          // literal opcode bytes (s, n)
   fresh_list,   // a list made for the occasion: items (p, n) as Values
@@ -421,7 +423,8 @@ struct NameHash {
 class Pickler {
  public:
   Pickler(const WriteOptions& o, std::string& out, const DocumentState* sharing = nullptr)
-      : o_(o), known_(sharing && sharing->sharing_known ? sharing : nullptr), out_(out), pos_(0) {
+      // (a persistent_id hook may hand back values of the document as IDs: sharing unknown)
+      : o_(o), known_(sharing && sharing->sharing_known && !o.persistent_id ? sharing : nullptr), out_(out), pos_(0) {
     proto_ = o.protocol < 0 ? 5 : o.protocol;
     if (proto_ > 5) fail(errc::unsupported_protocol, "pickle protocol must be <= 5");
     bin_ = proto_ >= 1;
@@ -729,7 +732,7 @@ class Pickler {
   // table stays small, its lookups in cache).
   // The part of unshared() that costs one header flag: lists, tuples, dicts.
   bool unshared_node(const Value& v) const noexcept {
-    if (!known_) return false;
+    if (!known_ || pid_depth_) return false;
     switch (v.tag()) {
       case Tag::list:
       case Tag::tuple:
@@ -741,7 +744,7 @@ class Pickler {
     }
   }
   bool unshared(const Value& v) const noexcept {
-    if (!known_) return false;
+    if (!known_ || pid_depth_) return false;
     switch (v.tag()) {
       case Tag::str:
       case Tag::bytes:
@@ -1051,8 +1054,12 @@ class Pickler {
 
   void save_persistent(const Value& pid) {
     if (bin_) {
+      // The ID is written each time the persistent value is met, so everything in it can be met
+      // twice, whatever the reader saw: no sharing knowledge inside (pid_depth_).
       std::size_t s = steps_.size();
+      steps_.push_back(Step{SK::pid_enter, 0, nullptr, Value(), {}, {}});
       steps_.push_back(Step{SK::save_pid, 0, nullptr, pid, {}, {}});
+      steps_.push_back(Step{SK::pid_leave, 0, nullptr, Value(), {}, {}});
       lit("Q");
       return push_script(s);
     }
@@ -1799,6 +1806,12 @@ class Pickler {
         return save(st.v);
       case SK::save_pid:
         return save(st.v, true);
+      case SK::pid_enter:
+        ++pid_depth_;
+        return;
+      case SK::pid_leave:
+        --pid_depth_;
+        return;
       case SK::save_module: {
         // Module names of classes and functions are interned strs in CPython, so globals of one
         // module share the object: memoized by content as well as by identity. A global read
@@ -1856,6 +1869,7 @@ class Pickler {
 
   const WriteOptions& o_;
   const DocumentState* known_;  // sharing known (else null)
+  int pid_depth_ = 0;           // inside persistent IDs (see save_persistent)
   int proto_ = 4;
   bool bin_ = true;
   std::string& out_;
