@@ -116,6 +116,7 @@ using brine::detail::Tag;
 // Categories of failures that are known writer/reader bugs (fuzz/findings/README.md). Tolerated
 // unless BRINE_ROUNDTRIP_STRICT=1. (An initializer_list, so that it may be empty.)
 inline constexpr std::initializer_list<std::string_view> kOpenFindings = {
+    "reconstructor-base-cycle",
 };
 
 inline bool strict_mode() {
@@ -1378,6 +1379,29 @@ inline std::string classify_fixed_point(brine::Document& b, const Context& c, co
           cmp.mismatch().category != "identity")
         return cmp.mismatch().category;
     }
+  }
+  // Finding reconstructor-base-cycle: below protocol 2 a list / dict subclass object is written
+  // as _reconstructor(cls, list|dict, base(obj)) with a fresh base argument each time (CPython's
+  // bytes); when its items lead back to it, it is written a second time inside that argument.
+  // Read back, B's record keeps the argument it was built from, and the writer writes that by
+  // identity: the inner write GETs it instead of writing a fresh copy (CPython: a fixed point).
+  if (c.protocol < 2) {
+    bool found = false;
+    for_each_value(b.root(), [&](const Value& v) {
+      if (found || v.tag() != Tag::object) return;
+      auto* o = onode(v);
+      if (static_cast<Construction>(o->h.kind) != Construction::reduce ||
+          known_id(o->callable) != KnownId::copyreg_reconstructor || o->args.tag() != Tag::tuple)
+        return;
+      auto av = o->args.elements();
+      if (av.size() != 3 || !(known_id(av[1]) == KnownId::b_list || known_id(av[1]) == KnownId::b_dict) ||
+          !(av[2].tag() == Tag::list || av[2].tag() == Tag::dict))
+        return;
+      for_each_value(av[2], [&](const Value& x) {
+        if (x.same(v)) found = true;
+      }, 100000);
+    });
+    if (found) return "reconstructor-base-cycle";
   }
   // Former finding stack-global-str-identity (fixed; kept to name the cause): B's globals, read
   // from STACK_GLOBAL, keep the pickle's str objects, and the writer memoized those by identity,
