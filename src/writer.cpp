@@ -292,6 +292,7 @@ struct Frame {
   char single = 0;           // op after a lone item ('a', 's'); 0: lone items are batched too
   char close = 0;            // op closing a batch ('e', 'u', '\x90')
   Value v;            // the container (identity), for tuple/frozenset recursion checks
+  Value pending;      // batch frames: an item to save before running the batch on
   const Value* items = nullptr;
   const DictItem* ditems = nullptr;
   std::size_t n = 0, i = 0, batch = 0;
@@ -1104,7 +1105,7 @@ class Pickler {
     f.until_done = exact;
     f.single = 'a';
     f.close = 'e';
-    frames_.push_back(f);
+    start_batch(f);
   }
 
   void save_dict(const Value& v) {
@@ -1125,7 +1126,7 @@ class Pickler {
     f.single_every = !exact;
     f.single = 's';
     f.close = 'u';
-    frames_.push_back(f);
+    start_batch(f);
   }
 
   void save_set(const Value& v) {
@@ -1139,7 +1140,7 @@ class Pickler {
     f.items = s->order;
     f.n = n;
     f.close = '\x90';
-    frames_.push_back(f);
+    start_batch(f);
   }
 
   void save_frozenset(const Value& v) {
@@ -1700,45 +1701,14 @@ class Pickler {
         return put(t);
       }
       case FT::batch: {
-        // The C pickler's batching: protocol 0 writes `item op` per item; otherwise items go in
-        // batches `( ...up to 1000... close`. batch_list_exact ends when all items are written;
-        // batch_dict_exact and sets continue while a batch was full (so 1000*k items end with an
-        // empty batch); generic batch_list/batch_dict stop when none are left and write a lone
-        // last item as `item op`; the exact forms do that only for a container of one item.
-        if (f.half) {
-          f.half = false;
-          Value x = f.ditems[f.i++].value;
+        if (f.pending.valid()) {
+          Value x = f.pending;
+          f.pending = Value();
           return save(x);
         }
-        if (f.phase == 1) {  // a lone item was written
-          w1(f.single);
-          if (!f.text) return frames_.pop_back();
-          f.phase = 0;
-        }
-        if (f.phase == 0) {
-          std::size_t left = f.n - f.i;
-          if ((f.text || f.single_every) && left == 0) return frames_.pop_back();
-          if (f.text || (f.single && left == 1 && (f.single_every || f.i == 0))) {
-            f.phase = 1;
-            return save_batch_item(f);
-          }
-          w1('(');
-          f.phase = 2;
-          f.batch = 0;
-          return;
-        }
-        if (f.batch < k_batch && f.i < f.n) {
-          if (!o_.persistent_id) {
-            batch_leaves(f);
-            if (f.half || f.batch >= k_batch || f.i >= f.n) return;
-          }
-          ++f.batch;
-          return save_batch_item(f);
-        }
-        w1(f.close);
-        if (f.until_done ? f.i >= f.n : f.batch != k_batch) return frames_.pop_back();
-        f.phase = 0;
-        return;
+        Value next;
+        if (batch_run(f, next)) return frames_.pop_back();
+        return save(next);
       }
       case FT::script:
         return run_step();
@@ -1782,14 +1752,83 @@ class Pickler {
     if (v.tag() >= Tag::str) memo_.prefetch(key_of(v));
   }
 
-  void save_batch_item(Frame& f) {
+  // A batch frame's container is written as far as it goes without a frame of its own: to the
+  // end when all its items are leaves (nothing pushed), else it is pushed with the first item
+  // that is not, which the next step() saves (no recursion on nesting).
+  void start_batch(Frame& f) {
+    Value next;
+    if (batch_run(f, next)) return;
+    f.pending = next;
+    frames_.push_back(f);
+  }
+
+  // The C pickler's batching: protocol 0 writes `item op` per item; otherwise items go in
+  // batches `( ...up to 1000... close`. batch_list_exact ends when all items are written;
+  // batch_dict_exact and sets continue while a batch was full (so 1000*k items end with an
+  // empty batch); generic batch_list/batch_dict stop when none are left and write a lone last
+  // item as `item op`; the exact forms do that only for a container of one item.
+  // Runs f until its end (true) or until an item that is not a leaf (false, the item in
+  // `next`, f positioned after it: its caller saves it, then runs f again).
+  bool batch_run(Frame& f, Value& next) {
+    const bool leaves = !o_.persistent_id;
+    for (;;) {
+      if (f.half) {  // the key of item i is written: its value
+        const Value& x = f.ditems[f.i].value;
+        f.half = false;
+        ++f.i;
+        if (leaves && leaf_written(x)) continue;
+        next = x;
+        return false;
+      }
+      if (f.phase == 1) {  // a lone item was written
+        w1(f.single);
+        if (!f.text) return true;
+        f.phase = 0;
+      }
+      if (f.phase == 0) {
+        const std::size_t left = f.n - f.i;
+        if ((f.text || f.single_every) && left == 0) return true;
+        if (f.text || (f.single && left == 1 && (f.single_every || f.i == 0))) {
+          f.phase = 1;
+          if (item_start(f, next, leaves)) continue;
+          return false;
+        }
+        w1('(');
+        f.phase = 2;
+        f.batch = 0;
+      }
+      if (f.batch < k_batch && f.i < f.n) {
+        if (leaves) {
+          batch_leaves(f);
+          if (f.half || f.batch >= k_batch || f.i >= f.n) continue;
+        }
+        ++f.batch;
+        if (item_start(f, next, leaves)) continue;
+        return false;
+      }
+      w1(f.close);
+      if (f.until_done ? f.i >= f.n : f.batch != k_batch) return true;
+      f.phase = 0;
+    }
+  }
+  // Item i of a batch frame: written if it is a leaf (a dict item's key: then its value is
+  // next, f.half) and true; else false with the value to save in `next`.
+  bool item_start(Frame& f, Value& next, bool leaves) {
     if (f.pairs) {
       f.half = true;
-      Value k = f.ditems[f.i].key;
-      return save(k);
+      const Value& k = f.ditems[f.i].key;
+      if (leaves && leaf_written(k)) return true;
+      next = k;
+      return false;
     }
-    Value x = f.items[f.i++];
-    save(x);
+    const Value& x = f.items[f.i++];
+    if (leaves && leaf_written(x)) return true;
+    next = x;
+    return false;
+  }
+  bool leaf_written(const Value& x) {
+    boundary();
+    return save_leaf(x);
   }
 
   // Runs the next step of the script frame on top.
