@@ -24,6 +24,7 @@
 #include <iterator>
 #include <optional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -439,6 +440,7 @@ class Pickler {
   }
 
   // ---- the direct writer (Emitter): a pickle written value by value ---------------------------
+  void use_emitter() { em_ = std::make_unique<EmitterState>(); }
   void begin_pickle() {
     if (proto_ >= 2) {
       char h[2] = {'\x80', static_cast<char>(proto_)};
@@ -448,7 +450,7 @@ class Pickler {
     }
   }
   void end_pickle() {
-    if (!open_.empty()) fail(errc::type_error, "brine::detail::Emitter: a list, dict or tuple was not ended");
+    if (em_ && !em_->open.empty()) fail(errc::type_error, "brine::detail::Emitter: a list, dict or tuple was not ended");
     w1('.');
     commit_frame();
     framing_ = false;
@@ -494,11 +496,11 @@ class Pickler {
   // A str shared by every use of its text in this pickle.
   void em_name(std::string_view s) {
     if (shared_text(s)) return em_value(text_value(s));
-    NameCache& c = name_cache_[(reinterpret_cast<std::uintptr_t>(s.data()) >> 3) % std::size(name_cache_)];
+    NameCache& c = em_->name_cache[(reinterpret_cast<std::uintptr_t>(s.data()) >> 3) % std::size(em_->name_cache)];
     const std::uint64_t* idx = nullptr;
     if (c.p == s.data() && c.n == s.size() && std::string_view(c.p, c.n) == s) {
       idx = &c.idx;
-    } else if (auto it = names_.find(s); it != names_.end()) {
+    } else if (auto it = em_->names.find(s); it != em_->names.end()) {
       c = NameCache{s.data(), s.size(), it->second};
       idx = &c.idx;
     }
@@ -513,7 +515,7 @@ class Pickler {
     em_item_start();
     boundary();
     write_str(s.data(), s.size());
-    names_.emplace(std::string(s), memo_len_);
+    em_->names.emplace(std::string(s), memo_len_);
     c = NameCache{s.data(), s.size(), memo_len_};
     put_fresh();
     em_item_end();
@@ -532,13 +534,14 @@ class Pickler {
     } else if (!(proto_ >= 2 && n <= 3)) {
       w1('(');
     }
-    open_.push_back(Open{kind, n});
+    em_->open.push_back(Open{kind, n});
   }
   void em_end(char kind) {
-    if (open_.empty() || open_.back().kind != kind || open_.back().i != open_.back().n || open_.back().half)
+    std::vector<Open>& open = em_->open;
+    if (open.empty() || open.back().kind != kind || open.back().i != open.back().n || open.back().half)
       fail(errc::type_error, "brine::detail::Emitter: end does not match begin and its number of items");
-    const Open o = open_.back();
-    open_.pop_back();
+    const Open o = open.back();
+    open.pop_back();
     if (kind == 'd' && bin_ && o.n > 1 && o.n % k_batch == 0) w("(u");  // batch_dict_exact's empty batch
     if (kind == 't' && o.n > 0) {
       w1(proto_ >= 2 && o.n <= 3 ? static_cast<char>(0x85 + o.n - 1) : 't');
@@ -567,16 +570,16 @@ class Pickler {
     bool half = false;    // dicts: the key of item i is written
   };
   void em_item_start() {
-    if (open_.empty()) return;
-    Open& o = open_.back();
+    if (em_->open.empty()) return;
+    Open& o = em_->open.back();
     if (o.kind == 't' || !bin_ || o.half || o.n < 2 || o.marked) return;
     if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
     w1('(');
     o.marked = true;
   }
   void em_item_end() {
-    if (open_.empty()) return;
-    Open& o = open_.back();
+    if (em_->open.empty()) return;
+    Open& o = em_->open.back();
     if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
     if (o.kind == 't') {
       ++o.i;
@@ -1925,16 +1928,19 @@ class Pickler {
   std::map<std::string, std::uint64_t, std::less<>> module_memo_;
   ConstructionCounts constructing_;
   RetainedStacks stacks_;
-  // The Emitter's: what is open, the names written (text -> memo index) and a cache of them by
-  // address (the same literal is asked again and again).
-  std::vector<Open> open_;
-  std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> names_;
+  // The Emitter's (only when writing for one: use_emitter()): what is open, the names written
+  // (text -> memo index) and a cache of them by address (the same literal is asked again and again).
   struct NameCache {
     const char* p = nullptr;
     std::size_t n = 0;
     std::uint64_t idx = 0;
   };
-  NameCache name_cache_[16];
+  struct EmitterState {
+    std::vector<Open> open;
+    std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> names;
+    NameCache name_cache[16];
+  };
+  std::unique_ptr<EmitterState> em_;
   std::vector<Frame>& frames_ = stacks_.frames;
   std::vector<Step>& steps_ = stacks_.steps;
   // Strings and value lists made for the occasion (stable addresses; no allocation until used).
@@ -2029,6 +2035,7 @@ Result<std::string> emit_pickle(const WriteOptions& options, void (*body)(Emitte
   std::string out;
   try {
     EmitterImpl impl(options, out);
+    impl.p.use_emitter();
     impl.p.begin_pickle();
     Emitter e(impl);
     body(e, arg);
