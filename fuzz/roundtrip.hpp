@@ -114,10 +114,8 @@ using brine::detail::Tag;
 
 // ---- open findings -------------------------------------------------------------------------
 // Categories of failures that are known writer/reader bugs (fuzz/findings/README.md). Tolerated
-// unless BRINE_ROUNDTRIP_STRICT=1. (A vector, so that it may be empty.)
-inline const std::vector<std::string_view> kOpenFindings = {
-    "reconstructor-base-cycle",
-};
+// unless BRINE_ROUNDTRIP_STRICT=1. (A vector, so that it may be empty; none are open now.)
+inline const std::vector<std::string_view> kOpenFindings = {};
 
 inline bool strict_mode() {
   static const bool strict = [] {
@@ -1380,11 +1378,12 @@ inline std::string classify_fixed_point(brine::Document& b, const Context& c, co
         return cmp.mismatch().category;
     }
   }
-  // Finding reconstructor-base-cycle: below protocol 2 a list / dict subclass object is written
-  // as _reconstructor(cls, list|dict, base(obj)) with a fresh base argument each time (CPython's
-  // bytes); when its items lead back to it, it is written a second time inside that argument.
-  // Read back, B's record keeps the argument it was built from, and the writer writes that by
-  // identity: the inner write GETs it instead of writing a fresh copy (CPython: a fixed point).
+  // Former finding reconstructor-base-cycle (fixed; kept to name the cause): below protocol 2 a
+  // list / dict subclass object is written as _reconstructor(cls, list|dict, base(obj)) with a
+  // fresh base argument each time (CPython's bytes); when its items lead back to it, it is
+  // written a second time inside that argument. Read back, B's record keeps the argument it was
+  // built from, which the writer wrote by identity: the inner write GETs it instead of writing a
+  // fresh copy. Now written fresh when the graph refers to it from nowhere else.
   if (c.protocol < 2) {
     bool found = false;
     for_each_value(b.root(), [&](const Value& v) {

@@ -433,6 +433,7 @@ class Pickler {
   }
 
   void run(const Value& root) {
+    root_ = root;
     begin_pickle();
     save(root);
     while (!frames_.empty()) step();
@@ -1300,8 +1301,21 @@ class Pickler {
                                   ": its construction arguments refer back to it (a cycle only Python's "
                                   "__setstate__ could close)");
   }
-  void leave_construction(const Value& v) {
+  void leave_construction(const Value& v, bool resume_sharing) {
     constructing_.decrement(Access::identity(v));
+    if (resume_sharing && --sharing_suspended_ == 0) known_ = suspended_known_;
+  }
+  // What the reader knows about sharing holds for the values as the pickle wrote them: each
+  // unshared one is written once. Where the writer puts an object's items into its construction
+  // argument (below protocol 2 a list / dict subclass object's, a Counter's dict) and they lead
+  // back to the object (the pickle memoized it before its items), they are written again inside
+  // it, and so is an argument written fresh. From here to the object's PUT everything is
+  // memoized (as the value form does), so that the second write refers back.
+  void suspend_sharing() {
+    if (sharing_suspended_++ == 0) {
+      suspended_known_ = known_;
+      known_ = nullptr;
+    }
   }
 
   void lit(std::string_view s) { steps_.push_back(Step{SK::lit, s.size(), s.data(), Value(), {}, {}}); }
@@ -1332,6 +1346,7 @@ class Pickler {
     if (!o->callable.valid()) fail(errc::type_error, "an object without a class or callable cannot be pickled");
     enter_construction(v);
     std::size_t s = steps_.size();
+    bool items_in_args = false;  // items (or an argument) written fresh in its construction argument
     const Value* list_items = o->list_items ? o->list_items->items : nullptr;
     std::size_t n_list = o->list_items ? static_cast<std::size_t>(o->list_items->size) : 0;
     const DictItem* dict_items = o->dict_items ? o->dict_items->items : nullptr;
@@ -1378,10 +1393,12 @@ class Pickler {
         global_step("builtins", "list");
         steps_.push_back(Step{SK::fresh_list, n_list, list_items, Value(), {}, {}});
         n_list = 0;
+        items_in_args = true;
       } else if (n_dict && !n_list && items_form_a_dict(o->dict_items)) {
         global_step("builtins", "dict");
         steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
         n_dict = 0;
+        items_in_args = true;
       } else {
         global_step("builtins", "object");
         save_args(make_none());
@@ -1402,6 +1419,7 @@ class Pickler {
         steps_.push_back(Step{SK::fresh_dict, n_dict, dict_items, Value(), {}, {}});
         tuple_close(1);
         n_dict = 0;
+        items_in_args = true;
       } else if (lt == LibraryType::deque && a.size() >= 2 && !a[1].is_none()) {
         tuple_open(2);
         save_args(empty_tuple());
@@ -1445,6 +1463,28 @@ class Pickler {
             newobj(a[0], a.subspan(2, 1), true);
             break;
           }
+        }
+        // Below protocol 2 the record stays copyreg._reduce_ex's form, _reconstructor(cls,
+        // list|dict, base(obj)): CPython writes base(obj), a list / dict made for the occasion, at
+        // each write of the object (again when its items lead back to it before it is
+        // memoized). So is the record's argument when the graph refers to it (and to the
+        // arguments tuple) from nowhere else: then it is only the object's items.
+        if (cid == KnownId::copyreg_reconstructor && proto_ < 2 && a.size() == 3 && may_be_class(a[0]) &&
+            ((known_id(a[1]) == KnownId::b_list && a[2].is_list()) ||
+             (known_id(a[1]) == KnownId::b_dict && a[2].is_dict())) &&
+            referenced_once(args) && referenced_once(a[2])) {
+          save_args(o->callable);
+          tuple_open(3);
+          save_args(a[0]);
+          save_args(a[1]);
+          if (a[2].is_list())
+            steps_.push_back(Step{SK::fresh_list, a[2].elements().size(), a[2].elements().data(), Value(), {}, {}});
+          else
+            steps_.push_back(Step{SK::fresh_dict, a[2].items().size(), a[2].items().data(), Value(), {}, {}});
+          tuple_close(3);
+          lit("R");
+          items_in_args = true;
+          break;
         }
         if (cid == KnownId::copyreg_newobj && proto_ >= 2 && !a.empty() && may_be_class(a[0])) {
           newobj(a[0], a.subspan(1), true);
@@ -1542,7 +1582,8 @@ class Pickler {
         break;
       }
     }
-    steps_.push_back(Step{SK::put_obj, 0, nullptr, v, {}, {}});
+    if (items_in_args) suspend_sharing();
+    steps_.push_back(Step{SK::put_obj, items_in_args ? 2u : 0u, nullptr, v, {}, {}});
     if (n_list) steps_.push_back(Step{SK::list_items, n_list, list_items, Value(), {}, {}});
     if (n_dict) steps_.push_back(Step{SK::dict_items, n_dict, dict_items, Value(), {}, {}});
     if (o->earlier_states) {
@@ -1614,6 +1655,84 @@ class Pickler {
       return false;
     }
     return true;
+  }
+
+  // Whether the graph being written holds exactly one reference to the list, tuple or dict x
+  // (the root counts as one). The references are counted once per dump, at the first question:
+  // every list, tuple, dict, set, object and persistent reference reachable from the root,
+  // walked without recursion, counted up to 2. Without a root (values written one by one by
+  // the Emitter, which may share them between calls) nothing is known: false.
+  bool referenced_once(const Value& x) {
+    if (!root_.valid()) return false;
+    if (!refs_counted_) count_references();
+    auto it = refs_.find(Access::identity(x));
+    return it != refs_.end() && it->second == 1;
+  }
+  void count_references() {
+    refs_counted_ = true;
+    std::vector<Value> todo;
+    auto reach = [&](const Value& x) {
+      switch (x.tag()) {
+        case Tag::list:
+        case Tag::tuple:
+        case Tag::dict:
+        case Tag::set:
+        case Tag::frozenset:
+        case Tag::object:
+        case Tag::persistent:
+          break;
+        default:
+          return;
+      }
+      auto [it, first] = refs_.try_emplace(Access::identity(x), 0u);
+      if (it->second < 2) ++it->second;
+      if (first) todo.push_back(x);
+    };
+    auto reach_seq = [&](const SeqNode* s) {
+      if (s)
+        for (std::uint64_t k = 0; k < s->size; ++k) reach(s->items[k]);
+    };
+    auto reach_items = [&](const DictNode* d) {
+      if (d)
+        for (std::uint64_t k = 0; k < d->size; ++k) {
+          reach(d->items[k].key);
+          reach(d->items[k].value);
+        }
+    };
+    reach(root_);
+    while (!todo.empty()) {
+      Value x = todo.back();
+      todo.pop_back();
+      switch (x.tag()) {
+        case Tag::list:
+        case Tag::tuple:
+          reach_seq(Access::node<SeqNode>(x));
+          break;
+        case Tag::dict:
+          reach_items(Access::node<DictNode>(x));
+          break;
+        case Tag::set:
+        case Tag::frozenset: {
+          auto* s = Access::node<SetNode>(x);
+          for (std::uint64_t k = 0; k < s->size; ++k) reach(s->items[k]);
+          break;
+        }
+        case Tag::object: {
+          auto* o = Access::node<ObjectNode>(x);
+          for (const Value* f : {&o->callable, &o->cls, &o->args, &o->kwargs, &o->state})
+            if (f->valid()) reach(*f);
+          reach_seq(o->earlier_states);
+          reach_seq(o->list_items);
+          reach_items(o->dict_items);
+          break;
+        }
+        case Tag::persistent:
+          reach(Access::node<PersistentNode>(x)->pid);
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   // Whether x may be a class: NEWOBJ / NEWOBJ_EX (and copyreg._reconstructor) need one, and the
@@ -1891,7 +2010,7 @@ class Pickler {
         if (st.n == 1) {  // a global written through STACK_GLOBAL or getattr
           return memoize_global(std::string(st.a), st.v);
         }
-        leave_construction(st.v);
+        leave_construction(st.v, st.n == 2);  // (n == 2: it suspended sharing knowledge)
         if (in_memo(st.v)) {  // memoized while its arguments were written (recursion)
           w1('0');
           get(st.v);
@@ -1946,6 +2065,12 @@ class Pickler {
   // Strings and value lists made for the occasion (stable addresses; no allocation until used).
   std::forward_list<std::string> scratch_;
   std::forward_list<std::vector<Value>> scratch_values_;
+  int sharing_suspended_ = 0;                     // suspend_sharing() calls not resumed yet
+  const DocumentState* suspended_known_ = nullptr;  // known_ before them
+  // What referenced_once() knows: the root of the graph (run()) and the references counted from it.
+  Value root_;
+  bool refs_counted_ = false;
+  std::unordered_map<const void*, std::uint32_t> refs_;
 };
 
 }  // namespace
