@@ -737,7 +737,7 @@ class Pickler {
   // table stays small, its lookups in cache).
   // The part of unshared() that costs one header flag: lists, tuples, dicts.
   bool unshared_node(const Value& v) const noexcept {
-    if (!known_ || pid_depth_) return false;
+    if (!known_ || pid_depth_ || revisit_depth_) return false;
     switch (v.tag()) {
       case Tag::list:
       case Tag::tuple:
@@ -749,7 +749,7 @@ class Pickler {
     }
   }
   bool unshared(const Value& v) const noexcept {
-    if (!known_ || pid_depth_) return false;
+    if (!known_ || pid_depth_ || revisit_depth_) return false;
     switch (v.tag()) {
       case Tag::str:
       case Tag::bytes:
@@ -1089,6 +1089,7 @@ class Pickler {
     f.n = n;
     if (!(proto_ >= 2 && n <= 3)) w1('(');
     frames_.push_back(f);
+    ++revisit_depth_;
   }
 
   void save_list(const Value& v) {
@@ -1157,6 +1158,7 @@ class Pickler {
     f.items = s->order;
     f.n = n;
     frames_.push_back(f);
+    ++revisit_depth_;
   }
 
   // save_reduce((set, (list(s),)), obj)
@@ -1300,9 +1302,11 @@ class Pickler {
       fail(errc::unpicklable, "cannot pickle " + python_type_name(v) +
                                   ": its construction arguments refer back to it (a cycle only Python's "
                                   "__setstate__ could close)");
+    ++revisit_depth_;
   }
   void leave_construction(const Value& v, bool resume_sharing) {
     constructing_.decrement(Access::identity(v));
+    --revisit_depth_;
     if (resume_sharing && --sharing_suspended_ == 0) known_ = suspended_known_;
   }
   // What the reader knows about sharing holds for the values as the pickle wrote them: each
@@ -1799,14 +1803,13 @@ class Pickler {
           } else {
             for (std::size_t k = 0; k <= n; ++k) w1('0');
           }
-          return get(t);
-        }
-        if (short_form) {
-          w1(static_cast<char>(0x85 + n - 1));
+          get(t);
         } else {
-          w1('t');
+          w1(short_form ? static_cast<char>(0x85 + n - 1) : 't');
+          put(t);
         }
-        return put(t);
+        --revisit_depth_;  // (after the lookup and the PUT of t itself)
+        return;
       }
       case FT::frozenset: {
         if (f.i < f.n) {
@@ -1817,10 +1820,13 @@ class Pickler {
         frames_.pop_back();
         if (in_memo(t)) {
           w1('1');
-          return get(t);
+          get(t);
+        } else {
+          w1('\x91');
+          put(t);
         }
-        w1('\x91');
-        return put(t);
+        --revisit_depth_;
+        return;
       }
       case FT::batch: {
         if (f.pending.valid()) {
@@ -2031,6 +2037,12 @@ class Pickler {
   const WriteOptions& o_;
   const DocumentState* known_;  // sharing known (else null)
   int pid_depth_ = 0;           // inside persistent IDs (see save_persistent)
+  // Inside a tuple or frozenset being written, or an object's construction: CPython's writer
+  // goes through them again when they are reached through their own items (a recursive tuple
+  // is written twice; an object whose arguments lead back to it is constructed twice, nested),
+  // so what is in them can be met twice though the pickle referred to it once: memoized as
+  // in the value form.
+  int revisit_depth_ = 0;
   int proto_ = 4;
   bool bin_ = true;
   std::string& out_;
