@@ -365,15 +365,15 @@ class ConstructionCounts {
     }
     return slots_[i].n;
   }
-  // One level less; the entry goes at 0.
-  void decrement(const void* key) noexcept {
-    if (count_ == 0) return;
+  // One level less; the entry goes at 0. False: the key was not there.
+  bool decrement(const void* key) noexcept {
+    if (count_ == 0) return false;
     std::size_t i = home(key);
     while (slots_[i].key != key) {
-      if (!slots_[i].key) return;
+      if (!slots_[i].key) return false;
       i = (i + 1) & mask_;
     }
-    if (--slots_[i].n > 0) return;
+    if (--slots_[i].n > 0) return true;
     // backward-shift deletion: move later entries of the run into the hole when they may
     std::size_t hole = i;
     for (std::size_t j = (i + 1) & mask_; slots_[j].key; j = (j + 1) & mask_) {
@@ -386,6 +386,7 @@ class ConstructionCounts {
     }
     slots_[hole] = Slot{};
     --count_;
+    return true;
   }
 
  private:
@@ -1305,8 +1306,8 @@ class Pickler {
     ++revisit_depth_;
   }
   void leave_construction(const Value& v, bool resume_sharing) {
-    constructing_.decrement(Access::identity(v));
-    --revisit_depth_;
+    // (put_obj ends bytes / bytearray / complex reduces too, which entered nothing)
+    if (constructing_.decrement(Access::identity(v))) --revisit_depth_;
     if (resume_sharing && --sharing_suspended_ == 0) known_ = suspended_known_;
   }
   // What the reader knows about sharing holds for the values as the pickle wrote them: each
