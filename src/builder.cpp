@@ -137,9 +137,7 @@ Value Builder::frozenset(std::span<const Value> items) {
 }
 
 Value Builder::global(std::string_view module, std::string_view name) {
-  std::string key;
-  key.append(module).push_back('\n');
-  key.append(name);
+  std::string key = detail::global_key(module, name);
   auto it = s_->globals.find(key);
   if (it != s_->globals.end()) return Access::make_ptr(Tag::global, 0, it->second);
   return with_graph(s_, [&](detail::GraphCtx& g) {

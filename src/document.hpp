@@ -61,6 +61,16 @@ class LeafSet {
   std::size_t count_ = 0;
 };
 
+// The key of DocumentState::globals: unambiguous for any text (a STACK_GLOBAL's module and name
+// may hold any character, so "module\nname" would make ('a\nb', 'c') and ('a', 'b\nc') one).
+inline std::string global_key(std::string_view module, std::string_view name) {
+  std::string key = std::to_string(module.size());
+  key.reserve(key.size() + 1 + module.size() + name.size());
+  key.push_back(':');
+  key.append(module).append(name);
+  return key;
+}
+
 struct DocumentState {
   Arena arena;
   Value root;
@@ -73,7 +83,7 @@ struct DocumentState {
   std::shared_ptr<const void> keepalive;
   // Caller-registered types (ReadOptions::types), referenced by ObjectNode::user_type.
   std::shared_ptr<const std::vector<UserType>> user_types;
-  // Interned globals: "module\nname" -> node.
+  // Interned globals: global_key(module, name) -> node.
   std::unordered_map<std::string, GlobalNode*> globals;
   // What the reader knows of shared references (the writer's memo needs no entry for the rest):
   // sharing_known when the whole graph was made by the reader (no Builder, no set_root); then

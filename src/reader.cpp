@@ -557,10 +557,7 @@ Value Unpickler::make_global(std::string_view module, std::string_view name, con
     case KnownId::b_false: return make_bool(false);
     default: break;
   }
-  std::string key;
-  key.reserve(module.size() + 1 + name.size());
-  key.append(module).push_back('\n');
-  key.append(name);
+  std::string key = global_key(module, name);
   auto it = doc_.globals.find(key);
   if (it != doc_.globals.end()) return Access::make_ptr(Tag::global, 0, it->second);
   auto* gn = g_.arena.make<GlobalNode>();

@@ -418,6 +418,64 @@ class ConstructionCounts {
   std::size_t count_ = 0;
 };
 
+// The writer's memo of globals by (module, name) and of module names by text (b empty). Keys view
+// text that outlives the dump's writing (the document's, literals, scratch_). A list searched in
+// line for the few names most pickles have, hashed beyond that; the list's memory is kept by the
+// thread (a small dump allocates nothing here).
+class NameMemo {
+ public:
+  NameMemo() { list_.swap(kept()); }
+  ~NameMemo() {
+    list_.clear();
+    if (list_.capacity() <= 4096 && list_.capacity() > kept().capacity()) list_.swap(kept());
+  }
+  NameMemo(const NameMemo&) = delete;
+  NameMemo& operator=(const NameMemo&) = delete;
+
+  const std::uint64_t* find(std::string_view a, std::string_view b) const {
+    if (index_.empty()) {
+      for (const Entry& e : list_)
+        if (e.a == a && e.b == b) return &e.idx;
+      return nullptr;
+    }
+    auto it = index_.find(Pair{a, b});
+    return it == index_.end() ? nullptr : &list_[it->second].idx;
+  }
+  // The first index given for a key stays.
+  void add(std::string_view a, std::string_view b, std::uint64_t idx) {
+    if (find(a, b)) return;
+    list_.push_back(Entry{a, b, idx});
+    if (list_.size() > k_linear) {
+      if (index_.empty())
+        for (std::size_t i = 0; i < list_.size(); ++i) index_.emplace(Pair{list_[i].a, list_[i].b}, i);
+      else
+        index_.emplace(Pair{a, b}, list_.size() - 1);
+    }
+  }
+
+ private:
+  static constexpr std::size_t k_linear = 16;
+  struct Entry {
+    std::string_view a, b;
+    std::uint64_t idx;
+  };
+  struct Pair {
+    std::string_view a, b;
+    bool operator==(const Pair&) const = default;
+  };
+  struct PairHash {
+    std::size_t operator()(const Pair& p) const noexcept {
+      return std::hash<std::string_view>{}(p.a) * 31 + std::hash<std::string_view>{}(p.b);
+    }
+  };
+  static std::vector<Entry>& kept() {
+    thread_local std::vector<Entry> k;
+    return k;
+  }
+  std::vector<Entry> list_;
+  std::unordered_map<Pair, std::size_t, PairHash> index_;
+};
+
 struct NameHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
@@ -1192,14 +1250,9 @@ class Pickler {
   // `mod_v`/`name_v`: its str objects, written by STACK_GLOBAL (missing: make them).
   void save_global(std::string_view module, std::string_view name, const Value& node, const Value& mod_v,
                    const Value& name_v) {
-    std::string key;
-    key.reserve(module.size() + name.size() + 1);
-    key.append(module).push_back('\n');
-    key.append(name);
-    auto it = global_memo_.find(key);
-    if (it != global_memo_.end()) {
-      if (node.valid()) memo_.insert(key_of(node), it->second);
-      return get_index(it->second);
+    if (const std::uint64_t* idx = global_memo_.find(module, name)) {
+      if (node.valid()) memo_.insert(key_of(node), *idx);
+      return get_index(*idx);
     }
     if (proto_ >= 2 && !o_.extensions.empty()) {
       auto e = o_.extensions.find({std::string(module), std::string(name)});
@@ -1217,10 +1270,7 @@ class Pickler {
       steps_.push_back(Step{SK::save_module, 0, nullptr, mod_v, module, {}});
       steps_.push_back(Step{SK::save, 0, nullptr, name_v.valid() ? name_v : text_value(name), {}, {}});
       lit("\x93");
-      Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
-      scratch_.push_front(std::move(key));
-      put_step.a = scratch_.front();
-      steps_.push_back(put_step);
+      steps_.push_back(Step{SK::put_obj, 1, nullptr, node, module, name});
       return push_script(s);
     }
     if (dot != std::string_view::npos) {
@@ -1238,10 +1288,7 @@ class Pickler {
       steps_.push_back(Step{SK::save, 0, nullptr, text_value(name.substr(dot + 1)), {}, {}});
       tuple_close(2);
       lit("R");
-      Step put_step{SK::put_obj, 1, nullptr, node, {}, {}};
-      scratch_.push_front(std::move(key));
-      put_step.a = scratch_.front();
-      steps_.push_back(put_step);
+      steps_.push_back(Step{SK::put_obj, 1, nullptr, node, module, name});
       return push_script(s);
     }
     std::string_view m = module, n = name;
@@ -1265,11 +1312,11 @@ class Pickler {
     std::memcpy(p, n.data(), n.size());
     p += n.size();
     *p = '\n';
-    memoize_global(key, node);
+    memoize_global(module, name, node);
   }
 
-  void memoize_global(const std::string& key, const Value& node) {
-    global_memo_.emplace(key, memo_len_);
+  void memoize_global(std::string_view module, std::string_view name, const Value& node) {
+    global_memo_.add(module, name, memo_len_);
     if (node.valid()) memo_.insert(key_of(node), memo_len_);
     put_index(memo_len_++);
   }
@@ -1986,18 +2033,17 @@ class Pickler {
         // from STACK_GLOBAL brings the pickle's str object, which is written (or reused) by
         // identity only when no module name of that content was written yet.
         boundary();
-        auto it = module_memo_.find(st.a);
-        if (it != module_memo_.end()) return get_index(it->second);
+        if (const std::uint64_t* idx = module_memo_.find(st.a, {})) return get_index(*idx);
         Value m = st.v.valid() ? st.v : text_value(st.a);
         if (o_.persistent_id) {
           Value pid = o_.persistent_id(m);
           if (pid.valid() && !pid.is_none()) return save_persistent(pid);
         }
         if (const std::uint64_t* idx = memo_.find(key_of(m))) {
-          module_memo_.emplace(std::string(st.a), *idx);
+          module_memo_.add(st.a, {}, *idx);
           return get_index(*idx);
         }
-        module_memo_.emplace(std::string(st.a), memo_len_);
+        module_memo_.add(st.a, {}, memo_len_);
         return save_str(m);
       }
       case SK::lit:
@@ -2015,7 +2061,7 @@ class Pickler {
         return save_global(st.a, st.b, Value(), Value(), Value());
       case SK::put_obj: {
         if (st.n == 1) {  // a global written through STACK_GLOBAL or getattr
-          return memoize_global(std::string(st.a), st.v);
+          return memoize_global(st.a, st.b, st.v);
         }
         leave_construction(st.v, st.n == 2);  // (n == 2: it suspended sharing knowledge)
         if (in_memo(st.v)) {  // memoized while its arguments were written (recursion)
@@ -2056,8 +2102,8 @@ class Pickler {
   std::vector<Segment> segments_;
   MemoMap memo_;
   std::uint64_t memo_len_ = 0;
-  std::unordered_map<std::string, std::uint64_t> global_memo_;
-  std::map<std::string, std::uint64_t, std::less<>> module_memo_;
+  NameMemo global_memo_;  // (module, name) -> memo index
+  NameMemo module_memo_;  // module names (CPython's interned strs) -> memo index
   ConstructionCounts constructing_;
   RetainedStacks stacks_;
   // The Emitter's (only when writing for one: use_emitter()): what is open, the names written

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -608,4 +609,27 @@ TEST(Writer, BuilderOnALoadedDocumentKeepsSharing) {
   std::string expected = python_bytes("l = ['abc']\nsys.stdout.buffer.write(pickle.dumps([l, l, l[0]], 4))");
   EXPECT_EQ(*brine::dumps(*doc), expected);
   EXPECT_EQ(*brine::dumps(doc->root()), expected);
+}
+
+TEST(Writer, GlobalsWithNewlinesInTheirNamesStayApart) {
+  // [STACK_GLOBAL('a\nb', 'c'), STACK_GLOBAL('a', 'b\nc')]: a key joining module and name with
+  // '\n' made them one global (read as the same node, written as BINGET of the first).
+  const std::string data = "\x80\x04(\x8c\x03" "a\nb\x8c\x01" "c\x93\x8c\x01" "a\x8c\x03" "b\nc\x93l."s;
+  auto doc = brine::loads(data);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  auto items = doc->root().elements();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_FALSE(items[0].same(items[1]));
+  EXPECT_EQ(items[0].module(), "a\nb");
+  EXPECT_EQ(items[1].name(), "b\nc");
+  brine::Document built = brine::Document::create();
+  brine::Builder b(built);
+  EXPECT_FALSE(b.global("a\nb", "c").same(b.global("a", "b\nc")));
+  for (int p = 4; p <= 5; ++p) {
+    std::string out = dumps(doc->root(), p);
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\x93'), 2) << "protocol " << p;
+    auto back = brine::loads(out);
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(back->root().elements()[1].module(), "a");
+  }
 }
