@@ -887,14 +887,29 @@ class Pickler {
       case Tag::float64:
         save_float(Access::d(v));
         return true;
-      case Tag::str:
+      case Tag::str: {
         // (with sharing known the table holds the shared values alone: a miss is cheap, and
         // put() leaves the unshared ones out)
-        if (const std::uint64_t* idx = memo_.find(key_of(v)))
+        const Key k = key_of(v);
+        if (const std::uint64_t* idx = memo_.find(k)) {
           get_index(*idx);
-        else
-          save_str(v);
+          return true;
+        }
+        const std::size_t n = static_cast<std::size_t>(v.inline_length());
+        if (proto_ >= 4 && n <= 0xFF) {  // the usual case in one reservation: SHORT_BINUNICODE + MEMOIZE
+          char* o = room(3 + n);
+          o[0] = '\x8c';
+          o[1] = static_cast<char>(n);
+          copy_short(o + 2, Access::p(v), n);
+          o[2 + n] = '\x94';
+          pos_ += 3 + n;
+          if (!unshared(v)) memo_.insert(k, memo_len_);
+          ++memo_len_;
+          return true;
+        }
+        save_str(v);
         return true;
+      }
       default:
         return false;
     }
