@@ -263,6 +263,18 @@ std::string written(brine::Result<std::string> r, const char* what) {
   return std::move(r).value();
 }
 
+// Peak-RSS growth of one write (`write` returns the pickle), printed as one JSON line.
+template <class Write>
+int print_write_peak(const char* mode, Write&& write) {
+  reset_peak_rss();
+  long base = rss_kb();
+  std::string out = write();
+  long peak = maxrss_kb();
+  std::printf("{\"mode\": \"%s\", \"base_kb\": %ld, \"peak_kb\": %ld, \"output_bytes\": %zu}\n", mode, base,
+              peak, out.size());
+  return 0;
+}
+
 // The protocol of a pickle from its PROTO opcode (-1: none, i.e. protocol 0 or 1).
 int pickle_protocol(const std::vector<std::byte>& data) {
   if (data.size() >= 2 && data[0] == std::byte{0x80}) return static_cast<int>(data[1]);
@@ -388,15 +400,7 @@ int main(int argc, char** argv) {
     brine::WriteOptions wo;
     wo.protocol = protocol != -2 ? protocol : (file_protocol >= 0 ? file_protocol : 4);
     const brine::Value root = doc.root();
-    if (cmd == "peak-dump") {
-      reset_peak_rss();
-      long base = rss_kb();
-      std::string out = written(brine::dumps(doc, wo), "dumps");
-      long peak = maxrss_kb();
-      std::printf("{\"mode\": \"dumps\", \"base_kb\": %ld, \"peak_kb\": %ld, \"output_bytes\": %zu}\n", base, peak,
-                  out.size());
-      return 0;
-    }
+    if (cmd == "peak-dump") return print_write_peak("dumps", [&] { return written(brine::dumps(doc, wo), "dumps"); });
     // The once-only check: CPython's bytes back.
     std::string out = written(brine::dumps(doc, wo), "dumps");
     const char* identical = "null";  // not comparable: another protocol than the file's
@@ -445,15 +449,8 @@ int main(int argc, char** argv) {
     wo.protocol = protocol != -2 ? protocol : 4;
     const std::vector<Record> records = decode_records(data);
     const std::vector<std::byte> cpython_bytes = std::move(data);
-    if (cmd == "peak-typed") {
-      reset_peak_rss();
-      long base = rss_kb();
-      std::string out = written(brine::encode(records, wo), "encode");
-      long peak = maxrss_kb();
-      std::printf("{\"mode\": \"encode\", \"base_kb\": %ld, \"peak_kb\": %ld, \"output_bytes\": %zu}\n", base, peak,
-                  out.size());
-      return 0;
-    }
+    if (cmd == "peak-typed")
+      return print_write_peak("encode", [&] { return written(brine::encode(records, wo), "encode"); });
     std::string out = written(brine::encode(records, wo), "encode");
     if (out_path) {
       std::ofstream f(out_path, std::ios::binary);

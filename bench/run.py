@@ -298,14 +298,19 @@ def minflt():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def proc_status_kb(field):
+    """A kB field of /proc/self/status (VmHWM, VmRSS)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError('no %s in /proc/self/status' % field)
+
+
 def vm_hwm_kb():
     """Peak RSS of this process's address space (VmHWM). Not ru_maxrss: Linux carries the
     parent's peak over fork+exec into a child's ru_maxrss, VmHWM starts afresh with exec."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1])
-    raise RuntimeError('no VmHWM in /proc/self/status')
+    return proc_status_kb('VmHWM')
 
 
 def peak_child(path):
@@ -326,11 +331,7 @@ def reset_peak_rss():
 
 
 def vm_rss_kb():
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    raise RuntimeError('no VmRSS in /proc/self/status')
+    return proc_status_kb('VmRSS')
 
 
 def peak_dump_child(path):

@@ -1148,18 +1148,16 @@ class GraphCompare {
     if (ae.size() != be.size()) return fail_ab("number of BUILD states", a, b, path);
     for (std::size_t i = 0; i < ae.size(); ++i) push(W::pair, ae[i], be[i], sub(path, S::earlier, i));
     auto al = e.own_items ? seq_items(o->list_items) : e.litems, bl = seq_items(q->list_items);
-    if (al.size() != bl.size())
+    auto count_mismatch = [&](const char* what, std::size_t na, std::size_t nb) {
       return fail("mismatch",
-                  "object list items: " + std::to_string(al.size()) + " in A, " + std::to_string(bl.size()) +
+                  std::string(what) + ": " + std::to_string(na) + " in A, " + std::to_string(nb) +
                       " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
                   path);
+    };
+    if (al.size() != bl.size()) return count_mismatch("object list items", al.size(), bl.size());
     for (std::size_t i = 0; i < al.size(); ++i) push(W::pair, al[i], bl[i], sub(path, S::litem, i));
     auto ad = e.own_items ? dict_items(o->dict_items) : e.ditems, bd = dict_items(q->dict_items);
-    if (ad.size() != bd.size())
-      return fail("mismatch",
-                  "object dict items: " + std::to_string(ad.size()) + " in A, " + std::to_string(bd.size()) +
-                      " in B: A = " + short_repr(a) + ", B = " + short_repr(b),
-                  path);
+    if (ad.size() != bd.size()) return count_mismatch("object dict items", ad.size(), bd.size());
     for (std::size_t i = 0; i < ad.size(); ++i) {
       push(W::pair, ad[i].key, bd[i].key, sub(path, S::dkey, i));
       push(W::pair, ad[i].value, bd[i].value, sub(path, S::dvalue, i));

@@ -2254,18 +2254,19 @@ Result<std::string> emit_pickle(const WriteOptions& options, void (*body)(Emitte
 
 }  // namespace detail
 
-Result<std::string> dumps(const Value& v, const WriteOptions& options) {
+namespace {
+Result<std::string> dumps_impl(const Value& v, const WriteOptions& options, const detail::DocumentState* sharing) {
   std::string out;
-  auto r = dump(v, out, options);
+  auto r = dump_impl(v, out, options, sharing);
   if (!r) return r.error();
   return out;
 }
+}  // namespace
+
+Result<std::string> dumps(const Value& v, const WriteOptions& options) { return dumps_impl(v, options, nullptr); }
 
 Result<std::string> dumps(const Document& doc, const WriteOptions& options) {
-  std::string out;
-  auto r = dump(doc, out, options);
-  if (!r) return r.error();
-  return out;
+  return dumps_impl(doc.root(), options, &doc.state());
 }
 
 namespace {
@@ -2291,30 +2292,7 @@ mode_t process_umask() {
 }  // namespace
 
 namespace {
-Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
-}  // namespace
 
-Result<void> dump_file(const std::filesystem::path& path, const Value& v, const WriteOptions& options) {
-  std::string bytes;
-  if (auto r = dump(v, bytes, options); !r) {
-    Error e = r.error();
-    e.path = path.string();
-    return e;
-  }
-  return write_file_atomically(path, bytes);
-}
-
-Result<void> dump_file(const std::filesystem::path& path, const Document& doc, const WriteOptions& options) {
-  std::string bytes;
-  if (auto r = dump(doc, bytes, options); !r) {
-    Error e = r.error();
-    e.path = path.string();
-    return e;
-  }
-  return write_file_atomically(path, bytes);
-}
-
-namespace {
 Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
   if (path == "-") {
     std::size_t off = 0;
@@ -2365,6 +2343,27 @@ Result<void> write_file_atomically(const std::filesystem::path& path, const std:
   }
   return {};
 }
+
+// dump_file: the pickle in memory (errors name the file), then written atomically.
+Result<void> dump_file_impl(const std::filesystem::path& path, const Value& v, const WriteOptions& options,
+                            const detail::DocumentState* sharing) {
+  std::string bytes;
+  if (auto r = dump_impl(v, bytes, options, sharing); !r) {
+    Error e = r.error();
+    e.path = path.string();
+    return e;
+  }
+  return write_file_atomically(path, bytes);
+}
+
 }  // namespace
+
+Result<void> dump_file(const std::filesystem::path& path, const Value& v, const WriteOptions& options) {
+  return dump_file_impl(path, v, options, nullptr);
+}
+
+Result<void> dump_file(const std::filesystem::path& path, const Document& doc, const WriteOptions& options) {
+  return dump_file_impl(path, doc.root(), options, &doc.state());
+}
 
 }  // namespace brine
