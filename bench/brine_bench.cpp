@@ -37,7 +37,8 @@
 // the count of loads per sample, so that a sample lasts >= 1 ms; samples are taken until both
 // --min-time seconds and --min-reps samples are reached (or --max-reps); the per-load time of a
 // sample is its duration / number. Each load's result is kept alive until the sample's clock
-// stops and destroyed afterwards, so neither side pays for freeing inside the timed region. The
+// stops and destroyed afterwards (with number > 1: after the next sample), so neither side pays
+// for freeing inside the timed region. The
 // dump modes use the same scheme; their results are the output strings (CPython: bytes objects).
 //
 // The signature is a walk of the complete value graph (outside the timed region): counts per
@@ -190,6 +191,13 @@ Stats measure(const Config& cfg, Load&& load) {
   if (once < 1e-3) number = static_cast<std::size_t>(std::ceil(1e-3 / std::max(once, 1e-8)));
   keep.reserve(number);
 
+  // With several loads per sample, the results of the previous sample are freed only after
+  // this one: freeing a whole batch at once left the top of the heap free, glibc's malloc gave
+  // it back to the kernel (brk), and the next sample's first touches page-faulted it in again
+  // (a small payload then looked ~10x slower in some processes). One batch of that memory
+  // stays in use instead: the steady state of a program that keeps its results a while.
+  decltype(keep) previous;
+  if (number > 1) previous.reserve(number);
   std::vector<double> per_load;
   double total = 0;
   long faults = 0;
@@ -199,7 +207,13 @@ Stats measure(const Config& cfg, Load&& load) {
     for (std::size_t k = 0; k < number; ++k) keep.push_back(load());
     auto b = Clock::now();
     faults += minor_faults() - f0;
-    keep.clear();  // results die outside the timed region
+    // results die outside the timed region (one sample later when number > 1)
+    if (number > 1) {
+      previous.clear();
+      previous.swap(keep);
+    } else {
+      keep.clear();
+    }
     double dt = std::chrono::duration<double>(b - a).count();
     total += dt;
     per_load.push_back(dt / static_cast<double>(number));

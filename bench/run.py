@@ -262,7 +262,10 @@ def time_cpython(data, min_time, min_reps, max_reps, keep_gc, fn=pickle.loads):
         once = clock() - t0
         del r
         number = 1 if once >= 1e-3 else math.ceil(1e-3 / max(once, 1e-8))
-        keep = [None] * number
+        # with several loads per sample, a sample's results are freed after the next sample
+        # (as brine_bench does: freeing a whole batch at once can let malloc trim the heap,
+        # and the next sample then page-faults it in again)
+        keeps = ([None] * number, [None] * number)
         rng = range(number)
         samples = []
         total = 0.0
@@ -275,12 +278,13 @@ def time_cpython(data, min_time, min_reps, max_reps, keep_gc, fn=pickle.loads):
                 t1 = clock()
                 del r
             else:
+                keep, older = keeps[len(samples) % 2], keeps[1 - len(samples) % 2]
                 t0 = clock()
                 for i in rng:
                     keep[i] = loads(data)
                 t1 = clock()
                 for i in rng:
-                    keep[i] = None
+                    older[i] = None
             faults += minflt() - f0
             total += t1 - t0
             samples.append((t1 - t0) / number)

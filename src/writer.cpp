@@ -136,7 +136,8 @@ class MemoMap {
   // Starts loading the slot a find(k) probes first (lookups of fresh objects miss the cache).
   void prefetch(Key k) const noexcept { __builtin_prefetch(&slots_[hash(k) & mask_]); }
   void insert(Key k, std::uint64_t idx) {
-    if ((count_ + 1) * 2 > size_) grow();
+    if ((count_ + 1) * 2 > size_) [[unlikely]]
+      grow();
     place(k, idx);
     ++count_;
   }
@@ -166,7 +167,7 @@ class MemoMap {
     while (slots_[i].epoch == epoch_) i = (i + 1) & mask_;
     slots_[i] = Slot{k, idx, epoch_};
   }
-  void grow() {
+  [[gnu::noinline]] void grow() {
     Slot* old = slots_;
     std::size_t old_size = size_;
     slots_ = static_cast<Slot*>(alloc_table(old_size * 2 * sizeof(Slot)));
@@ -812,9 +813,9 @@ class Pickler {
     switch (v.tag()) {
       case Tag::str:
       case Tag::bytes:
-        // '' and one-character strs, one-byte bytes: CPython's shared objects, always looked up
-        // (and the writer's own 'latin1', one object for every _codecs.encode)
-        if (v.inline_length() <= 2 || Access::p(v) == k_latin1) return false;
+        // CPython's shared objects, always looked up: (and the writer's own 'latin1', one object
+        // for every _codecs.encode)
+        if (cpython_singleton(v) || Access::p(v) == k_latin1) return false;
         return !known_->shared_leaves.contains(key_of(v).a, key_of(v).b);
       case Tag::list:
       case Tag::tuple:
@@ -824,6 +825,15 @@ class Pickler {
       default:
         return false;
     }
+  }
+  // '' and the one-character strs of code points below 256, b'' and one-byte bytes: one object
+  // each in CPython, however often they are made (so written once and then referred to).
+  static bool cpython_singleton(const Value& v) noexcept {
+    const auto n = v.inline_length();
+    if (n <= 1) return true;
+    if (v.tag() != Tag::str || n != 2) return false;
+    const auto lead = static_cast<unsigned char>(Access::p(v)[0]);
+    return lead == 0xC2 || lead == 0xC3;  // U+0080..U+00FF in UTF-8
   }
   void put_fresh() { put_index(memo_len_++); }
   void get_index(std::uint64_t idx) {
@@ -890,10 +900,15 @@ class Pickler {
       case Tag::str: {
         // (with sharing known the table holds the shared values alone: a miss is cheap, and
         // put() leaves the unshared ones out)
+        // A str the pickle referred to once is in no memo entry (unshared() holds only where
+        // nothing is met twice without the pickle having referred to it twice): not looked up.
         const Key k = key_of(v);
-        if (const std::uint64_t* idx = memo_.find(k)) {
-          get_index(*idx);
-          return true;
+        const bool memoized = !unshared(v);
+        if (memoized) {
+          if (const std::uint64_t* idx = memo_.find(k)) {
+            get_index(*idx);
+            return true;
+          }
         }
         const std::size_t n = static_cast<std::size_t>(v.inline_length());
         if (proto_ >= 4 && n <= 0xFF) {  // the usual case in one reservation: SHORT_BINUNICODE + MEMOIZE
@@ -903,7 +918,7 @@ class Pickler {
           copy_short(o + 2, Access::p(v), n);
           o[2 + n] = '\x94';
           pos_ += 3 + n;
-          if (!unshared(v)) memo_.insert(k, memo_len_);
+          if (memoized) memo_.insert(k, memo_len_);
           ++memo_len_;
           return true;
         }
@@ -1280,6 +1295,13 @@ class Pickler {
       }
     }
     std::size_t dot = name.rfind('.');
+    if (proto_ >= 4 && !o_.persistent_id) {  // the usual case, written at once (no script)
+      save_module(module, mod_v);
+      boundary();
+      save_leaf(name_v.valid() ? name_v : text_value(name));
+      w1('\x93');
+      return memoize_global(module, name, node);
+    }
     if (proto_ >= 4) {
       std::size_t s = steps_.size();
       steps_.push_back(Step{SK::save_module, 0, nullptr, mod_v, module, {}});
@@ -1328,6 +1350,26 @@ class Pickler {
     p += n.size();
     *p = '\n';
     memoize_global(module, name, node);
+  }
+
+  // The module str of a STACK_GLOBAL. Module names of classes and functions are interned strs in
+  // CPython, so globals of one module share the object: memoized by content as well as by
+  // identity. A global read from STACK_GLOBAL brings the pickle's str object (`mod_v`), which is
+  // written (or reused) by identity only when no module name of that content was written yet.
+  void save_module(std::string_view module, const Value& mod_v) {
+    boundary();
+    if (const std::uint64_t* idx = module_memo_.find(module, {})) return get_index(*idx);
+    Value m = mod_v.valid() ? mod_v : text_value(module);
+    if (o_.persistent_id) {
+      Value pid = o_.persistent_id(m);
+      if (pid.valid() && !pid.is_none()) return save_persistent(pid);
+    }
+    if (const std::uint64_t* idx = memo_.find(key_of(m))) {
+      module_memo_.add(module, {}, *idx);
+      return get_index(*idx);
+    }
+    module_memo_.add(module, {}, memo_len_);
+    save_str(m);
   }
 
   void memoize_global(std::string_view module, std::string_view name, const Value& node) {
@@ -1411,6 +1453,7 @@ class Pickler {
     auto how = static_cast<Construction>(o->h.kind);
     auto lt = static_cast<LibraryType>(o->h.flags);
     if (!o->callable.valid()) fail(errc::type_error, "an object without a class or callable cannot be pickled");
+    if (save_leaf_reduce(v, o)) return;
     enter_construction(v);
     std::size_t s = steps_.size();
     bool items_in_args = false;  // items (or an argument) written fresh in its construction argument
@@ -1664,6 +1707,70 @@ class Pickler {
       lit("b");
     }
     push_script(s);
+  }
+
+  // The common small object, a REDUCE of a global on a tuple of atoms, strs and bytes (a date,
+  // a Decimal, a UUID...), written at once: what save_object's script would write, without the
+  // script. Its arguments cannot lead back to it, so it needs no construction count either.
+  // False (nothing written) for anything else.
+  bool save_leaf_reduce(const Value& v, const ObjectNode* o) {
+    if (o_.persistent_id || static_cast<Construction>(o->h.kind) != Construction::reduce) return false;
+    if (o->list_items || o->dict_items || o->earlier_states || o->state.valid()) return false;
+    const Value& g = o->callable;
+    if (g.tag() != Tag::global) return false;
+    switch (known_id(g)) {
+      case KnownId::copyreg_reconstructor:
+      case KnownId::copyreg_newobj:
+      case KnownId::copyreg_newobj_ex:
+        return false;
+      default:
+        break;
+    }
+    // a dotted name below protocol 4 is written by a script (getattr)
+    if (proto_ < 4 && Access::sv(Access::node<GlobalNode>(g)->name).find('.') != std::string_view::npos) return false;
+    const Value& args = o->args;
+    if (!args.valid() || args.tag() != Tag::tuple) return false;
+    auto a = args.elements();
+    if (a.empty()) return false;
+    for (const Value& x : a) {
+      const Tag t = x.tag();
+      if (!(t == Tag::none || t == Tag::boolean || t == Tag::int64 || t == Tag::bigint || t == Tag::float64 ||
+            t == Tag::str || (t == Tag::bytes && proto_ >= 3)))
+        return false;
+    }
+    auto lt = static_cast<LibraryType>(o->h.flags);
+    switch (lt) {
+      case LibraryType::ordered_dict:
+      case LibraryType::counter:
+      case LibraryType::deque:
+        return false;
+      case LibraryType::date:
+      case LibraryType::time:
+      case LibraryType::datetime:
+        if (datetime_state(lt, a[0]).valid()) return false;
+        break;
+      default:
+        break;
+    }
+    if (in_memo(args)) return false;
+    save(g);  // (no script: see above)
+    boundary();
+    const std::size_t n = a.size();
+    const bool short_form = proto_ >= 2 && n <= 3;
+    if (!short_form) w1('(');
+    for (const Value& x : a) {
+      if (x.tag() == Tag::bytes) {
+        save(x);
+      } else {
+        boundary();
+        save_leaf(x);
+      }
+    }
+    w1(short_form ? static_cast<char>(0x85 + n - 1) : 't');
+    put(args);
+    w1('R');
+    put(v);
+    return true;
   }
 
   std::vector<Value>& scratch_args() {
@@ -2042,25 +2149,8 @@ class Pickler {
       case SK::pid_leave:
         --pid_depth_;
         return;
-      case SK::save_module: {
-        // Module names of classes and functions are interned strs in CPython, so globals of one
-        // module share the object: memoized by content as well as by identity. A global read
-        // from STACK_GLOBAL brings the pickle's str object, which is written (or reused) by
-        // identity only when no module name of that content was written yet.
-        boundary();
-        if (const std::uint64_t* idx = module_memo_.find(st.a, {})) return get_index(*idx);
-        Value m = st.v.valid() ? st.v : text_value(st.a);
-        if (o_.persistent_id) {
-          Value pid = o_.persistent_id(m);
-          if (pid.valid() && !pid.is_none()) return save_persistent(pid);
-        }
-        if (const std::uint64_t* idx = memo_.find(key_of(m))) {
-          module_memo_.add(st.a, {}, *idx);
-          return get_index(*idx);
-        }
-        module_memo_.add(st.a, {}, memo_len_);
-        return save_str(m);
-      }
+      case SK::save_module:
+        return save_module(st.a, st.v);
       case SK::lit:
         return w(static_cast<const char*>(st.p), st.n);
       case SK::fresh_list:
