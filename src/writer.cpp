@@ -546,8 +546,7 @@ class Pickler {
   // A fresh str: '' and one-character latin-1 strs are CPython's shared objects (memoized).
   void em_str(std::string_view s) {
     if (shared_text(s)) return em_value(text_value(s));
-    if (!is_valid_utf8(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()))
-      invalid_utf8();
+    check_utf8(s);
     em_item_start();
     boundary();
     write_str(s.data(), s.size());
@@ -555,14 +554,17 @@ class Pickler {
     em_item_end();
   }
   // A str shared by every use of its text in this pickle.
+  // (The cache, by the caller's pointer, finds the text of the last call from that address; its
+  // text is compared too, as the caller's buffer may hold another name by now.)
   void em_name(std::string_view s) {
     if (shared_text(s)) return em_value(text_value(s));
-    NameCache& c = em_->name_cache[(reinterpret_cast<std::uintptr_t>(s.data()) >> 3) % std::size(em_->name_cache)];
+    const auto addr = reinterpret_cast<std::uintptr_t>(s.data());
+    NameCache& c = em_->name_cache[(addr ^ (addr >> 6) ^ s.size()) % std::size(em_->name_cache)];
     const std::uint64_t* idx = nullptr;
-    if (c.p == s.data() && c.n == s.size() && std::string_view(c.p, c.n) == s) {
+    if (c.p == s.data() && c.n == s.size() && same_text(c.text, s.data(), s.size())) {
       idx = &c.idx;
     } else if (auto it = em_->names.find(s); it != em_->names.end()) {
-      c = NameCache{s.data(), s.size(), it->second};
+      c = NameCache{s.data(), s.size(), it->first.data(), it->second};
       idx = &c.idx;
     }
     if (idx) {
@@ -571,15 +573,44 @@ class Pickler {
       get_index(*idx);
       return em_item_end();
     }
-    if (!is_valid_utf8(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()))
-      invalid_utf8();
+    check_utf8(s);
     em_item_start();
     boundary();
     write_str(s.data(), s.size());
-    em_->names.emplace(std::string(s), memo_len_);
-    c = NameCache{s.data(), s.size(), memo_len_};
+    auto it = em_->names.emplace(std::string(s), memo_len_).first;  // (node-based: the key stays put)
+    c = NameCache{s.data(), s.size(), it->first.data(), memo_len_};
     put_fresh();
     em_item_end();
+  }
+  static bool same_text(const char* a, const char* b, std::size_t n) noexcept {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    if (n >= 8) return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+    if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (std::size_t k = 0; k < n; ++k)
+      if (a[k] != b[k]) return false;
+    return true;
+  }
+  static std::uint64_t load8(const char* p) noexcept {
+    std::uint64_t u;
+    std::memcpy(&u, p, 8);
+    return u;
+  }
+  static std::uint32_t load4(const char* p) noexcept {
+    std::uint32_t u;
+    std::memcpy(&u, p, 4);
+    return u;
+  }
+  // Text a C++ caller gives for a str must be UTF-8 (a Python str is): short ASCII text is
+  // checked inline, the rest by the validator.
+  static void check_utf8(std::string_view s) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    if (n >= 8 && n <= 16) {
+      if (((load8(p) | load8(p + n - 8)) & 0x8080808080808080ull) == 0) return;
+    } else if (n >= 4 && n < 8) {
+      if (((load4(p) | load4(p + n - 4)) & 0x80808080u) == 0) return;
+    }
+    if (!is_valid_utf8(reinterpret_cast<const std::uint8_t*>(p), n)) invalid_utf8();
   }
   void em_begin(char kind, std::size_t n) {
     em_item_start();
@@ -936,23 +967,36 @@ class Pickler {
     std::memcpy(p, &u, 8);
   }
 
-  void save_int(std::int64_t v) {
+  // Below protocol 2: INT (text) at protocol 0, LONG (text) beyond int32.
+  [[gnu::noinline]] void save_int_legacy(std::int64_t v) {
     auto u = static_cast<std::uint64_t>(v);
-    const bool big = u + 0x80000000ull > 0xFFFFFFFFull;  // beyond int32: LONG1 (text LONG below 2)
+    const bool big = u + 0x80000000ull > 0xFFFFFFFFull;
     if (!bin_ && !big) return w_decimal_line('I', v);
-    if (big && proto_ < 2) {
+    if (big) {
       char buf[32];
       int len = std::snprintf(buf, sizeof buf, "L%lldL\n", static_cast<long long>(v));
       return w(buf, static_cast<std::size_t>(len));
     }
+    save_int_binary(v);
+  }
+  void save_int(std::int64_t v) {
+    if (proto_ < 2) [[unlikely]]
+      return save_int_legacy(v);
+    save_int_binary(v);
+  }
+  void save_int_binary(std::int64_t v) {
+    auto u = static_cast<std::uint64_t>(v);
+    const bool big = u + 0x80000000ull > 0xFFFFFFFFull;  // beyond int32: LONG1
     // Without branches on the size (the sizes of a run of ints are often unpredictable):
     // BININT1 (0..255), BININT2 (..65535), BININT (other int32), LONG1 (minimal two's complement).
+    // (masks, not ?: : g++ turns those into a branch)
     static constexpr char k_op[4] = {'K', 'M', 'J', '\x8a'};
-    static constexpr unsigned char k_len[3] = {1, 2, 4};
+    static constexpr unsigned char k_len[4] = {1, 2, 4, 0};
     const unsigned c = static_cast<unsigned>(u > 0xFF) + static_cast<unsigned>(u > 0xFFFF);
     const unsigned long_len = static_cast<unsigned>(64 - __builtin_clrsbll(v) + 7) / 8;
-    const unsigned idx = big ? 3u : c;
-    const unsigned len = big ? long_len : k_len[c];
+    const unsigned big_mask = 0u - static_cast<unsigned>(big);
+    const unsigned idx = c | (big_mask & 3u);  // (c <= 2)
+    const unsigned len = k_len[idx] + (long_len & big_mask);
     char* p = room(10);
     p[0] = k_op[idx];
     p[1] = static_cast<char>(long_len);
@@ -2214,14 +2258,15 @@ class Pickler {
   // The Emitter's (only when writing for one: use_emitter()): what is open, the names written
   // (text -> memo index) and a cache of them by address (the same literal is asked again and again).
   struct NameCache {
-    const char* p = nullptr;
+    const char* p = nullptr;     // the caller's text
     std::size_t n = 0;
+    const char* text = nullptr;  // the name's own copy (a key of names)
     std::uint64_t idx = 0;
   };
   struct EmitterState {
     std::vector<Open> open;
     std::unordered_map<std::string, std::uint64_t, NameHash, std::equal_to<>> names;
-    NameCache name_cache[16];
+    NameCache name_cache[64];
   };
   std::unique_ptr<EmitterState> em_;
   std::vector<Frame>& frames_ = stacks_.frames;

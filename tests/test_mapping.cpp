@@ -1169,3 +1169,37 @@ TEST(MappingBytes, EncodeErrorsNameThePath) {
   ASSERT_FALSE(r2);
   EXPECT_EQ(r2.error().path, "$['k']");
 }
+
+// Emitter::name shares one str per text; a caller's buffer that holds another name by the next
+// call is another str (the writer's cache of the last name per address compares the text).
+TEST(MappingBytes, EmitterNamesAreTheirText) {
+  struct Arg {
+    std::string buf;
+  } arg;
+  auto body = [](brine::detail::Emitter& e, const void* p) {
+    auto& buf = const_cast<Arg*>(static_cast<const Arg*>(p))->buf;
+    e.begin_list(4);
+    buf = "alpha";
+    e.name(buf);
+    buf = "bravo";  // same address (short-string buffer), other text
+    e.name(buf);
+    buf = "alpha";
+    e.name(buf);
+    e.str("caf\xc3\xa9 ok");
+    e.end_list();
+  };
+  auto r = brine::detail::emit_pickle(brine::WriteOptions{.protocol = 4}, body, &arg);
+  ASSERT_TRUE(r) << r.error().message;
+  auto doc = brine::loads(*r).value();
+  EXPECT_EQ(brine::repr(doc.root()), "['alpha', 'bravo', 'alpha', 'café ok']");
+  EXPECT_TRUE(doc.root()[0].same(doc.root()[2]));
+  EXPECT_FALSE(doc.root()[0].same(doc.root()[1]));
+  // invalid UTF-8 of every length class is refused
+  for (std::string bad : {std::string("\xff"), std::string("ab\xff"), std::string("abcd\xff"), std::string("abcdefghij\xff"),
+                          std::string(40, 'a') + "\xc3"}) {
+    auto b = [](brine::detail::Emitter& e, const void* p) { e.str(*static_cast<const std::string*>(p)); };
+    auto rb = brine::detail::emit_pickle(brine::WriteOptions{.protocol = 4}, b, &bad);
+    ASSERT_FALSE(rb) << bad;
+    EXPECT_EQ(rb.error().code, brine::errc::unicode_error);
+  }
+}
