@@ -1150,9 +1150,11 @@ void Unpickler::fast_loop() {
   };
   // Protocols 4 and 5 memoize every new str, bytes and container right away: take that MEMOIZE
   // with the value, without another trip through the switch (same checks as its case below).
-  auto memoize_next = [&] {
+  // (`v` is the value just pushed, from the caller's registers: reading it back from the stack
+  // stalled on the two 8-byte stores that wrote it)
+  auto memoize_next = [&](Value v) {
     if (p < end && *p == static_cast<std::uint8_t>(O::MEMOIZE) && memo_append && mp != mlim) {
-      *mp++ = sp[-1];
+      *mp++ = v;
       ++p;
       seen_[static_cast<std::uint8_t>(O::MEMOIZE)] = 1;
     }
@@ -1202,25 +1204,28 @@ void Unpickler::fast_loop() {
       case O::SHORT_BINUNICODE: {
         const std::size_t n = p[1];
         if (static_cast<std::size_t>(end - p) < 2 + n + 32 || !ascii32(p + 2, n)) goto out;
-        *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 2), n, true);
+        const Value v = make_str(g_, reinterpret_cast<const char*>(p + 2), n, true);
+        *sp++ = v;
         p += 2 + n;
-        memoize_next();
+        memoize_next(v);
         break;
       }
       case O::BINUNICODE: {
         const std::uint64_t n = load_u32(p + 1);
         if (static_cast<std::uint64_t>(end - p) < 5 + n || !ascii_short(p + 5, static_cast<std::size_t>(n))) goto out;
-        *sp++ = make_str(g_, reinterpret_cast<const char*>(p + 5), static_cast<std::size_t>(n), true);
+        const Value v = make_str(g_, reinterpret_cast<const char*>(p + 5), static_cast<std::size_t>(n), true);
+        *sp++ = v;
         p += 5 + n;
-        memoize_next();
+        memoize_next(v);
         break;
       }
       case O::SHORT_BINBYTES: {
         const std::size_t n = p[1];
         if (static_cast<std::size_t>(end - p) < 2 + n) goto out;
-        *sp++ = make_bytes(g_, p + 2, n, true);
+        const Value v = make_bytes(g_, p + 2, n, true);
+        *sp++ = v;
         p += 2 + n;
-        memoize_next();
+        memoize_next(v);
         break;
       }
       case O::MEMOIZE:
@@ -1251,18 +1256,22 @@ void Unpickler::fast_loop() {
         marks_.push_back(fence);
         p += 1;
         break;
-      case O::EMPTY_LIST:
+      case O::EMPTY_LIST: {
         at(p);
-        *sp++ = make_list(g_, nullptr, 0);
+        const Value v = make_list(g_, nullptr, 0);
+        *sp++ = v;
         p += 1;
-        memoize_next();
+        memoize_next(v);
         break;
-      case O::EMPTY_DICT:
+      }
+      case O::EMPTY_DICT: {
         at(p);
-        *sp++ = make_dict(g_);
+        const Value v = make_dict(g_);
+        *sp++ = v;
         p += 1;
-        memoize_next();
+        memoize_next(v);
         break;
+      }
       case O::TUPLE1:
       case O::TUPLE2:
       case O::TUPLE3: {
@@ -1273,7 +1282,7 @@ void Unpickler::fast_loop() {
         sp -= n;
         *sp++ = t;
         p += 1;
-        memoize_next();
+        memoize_next(t);
         break;
       }
       case O::APPENDS:
