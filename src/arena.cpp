@@ -136,7 +136,7 @@ thread_local SpareSlab t_spare_slab;
   e.code = errc::limit_exceeded;
   e.message = "allocation limit reached: " + std::to_string(want) + " more bytes needed, " +
               std::to_string(have) + " of " + std::to_string(limit) +
-              " already allocated (Limits::max_alloc_bytes)";
+              " already allocated (Limits::max_alloc_bytes, and while reading max_alloc_per_input_byte)";
   throw Exception(std::move(e));
 }
 }  // namespace

@@ -98,38 +98,6 @@ std::string u64_str(std::uint64_t v) {
   return s;
 }
 
-// repr(bytearray) (bytearray_repr, Objects/bytearrayobject.c): the quote is chosen as for bytes,
-// but ' is escaped even inside double quotes (and " never is).
-void repr_bytearray(std::string& out, const std::uint8_t* s, std::size_t n) {
-  const bool has_sq = n > 0 && std::memchr(s, '\'', n) != nullptr;
-  const bool has_dq = has_sq && std::memchr(s, '"', n) != nullptr;
-  const char quote = (has_sq && !has_dq) ? '"' : '\'';
-  out.reserve(out.size() + n + 14);
-  out += "bytearray(b";
-  out.push_back(quote);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t c = s[i];
-    if (c == '\'' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c == '\t') {
-      out.append("\\t", 2);
-    } else if (c == '\n') {
-      out.append("\\n", 2);
-    } else if (c == '\r') {
-      out.append("\\r", 2);
-    } else if (c < 0x20 || c >= 0x7F) {
-      out.append("\\x", 2);
-      out.push_back(k_hex[c >> 4]);
-      out.push_back(k_hex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back(quote);
-  out.push_back(')');
-}
-
 std::string bytes_repr(std::string_view b) {
   std::string s;
   repr_bytes(s, reinterpret_cast<const std::uint8_t*>(b.data()), b.size());

@@ -6,6 +6,7 @@
 #include <new>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "input.hpp"
@@ -883,6 +884,56 @@ bool items_from_args(LibraryType lt, Construction how, const Value& args) noexce
       return a.size() <= 2 && (x.tag() == Tag::list || x.tag() == Tag::tuple) && !x.elements().empty();
     default:
       return false;
+  }
+}
+
+void check_nesting_depth(const Value& root, std::uint64_t max_depth) {
+  if (!max_depth || !holds_values(root)) return;
+  auto too_deep = [&] {
+    throw_read(errc::limit_exceeded, "values nest more than " + std::to_string(max_depth) +
+                                         " deep (Limits::max_depth)");
+  };
+  // Depth-first, the path in `path`, the children still to visit of each node on it in `kids`
+  // (the top frame's are [kids_begin, kids.size())). `depth` holds the levels under each
+  // finished node, itself included, and 0 for the nodes on the path (a reference back to one
+  // of those is a cycle: not followed).
+  struct Frame {
+    const void* id;
+    std::size_t kids_begin, next;
+    std::uint64_t deepest;  // of the children finished so far
+  };
+  std::vector<Frame> path;
+  std::vector<Value> kids;
+  std::unordered_map<const void*, std::uint64_t> depth;
+  auto enter = [&](const Value& v) {
+    if (path.size() + 1 > max_depth) too_deep();
+    const void* id = Access::identity(v);
+    depth.emplace(id, 0);
+    const std::size_t begin = kids.size();
+    for_each_child(v, [&](const Value& c) {
+      if (holds_values(c)) kids.push_back(c);
+    });
+    path.push_back(Frame{id, begin, begin, 0});
+  };
+  enter(root);
+  while (!path.empty()) {
+    Frame& f = path.back();
+    if (f.next < kids.size()) {
+      const Value c = kids[f.next++];
+      auto it = depth.find(Access::identity(c));
+      if (it == depth.end()) {
+        enter(c);
+      } else if (it->second) {
+        if (path.size() + it->second > max_depth) too_deep();
+        f.deepest = std::max(f.deepest, it->second);
+      }
+      continue;
+    }
+    const std::uint64_t d = f.deepest + 1;
+    depth[f.id] = d;
+    kids.resize(f.kids_begin);
+    path.pop_back();
+    if (!path.empty()) path.back().deepest = std::max(path.back().deepest, d);
   }
 }
 

@@ -78,6 +78,71 @@ void set_add(GraphCtx& g, SetNode* s, const Value& item);
 // Recomputes `order` (CPython iteration order) after additions.
 void finalize_set(GraphCtx& g, SetNode* s);
 
+// ---- structure -------------------------------------------------------------------------------
+// Calls f(child) for each value x holds directly: the items of a list, tuple, set or frozenset,
+// the keys and values of a dict, an object's callable, class, arguments, keyword arguments,
+// states and items, a persistent reference's ID. Other values hold none (a global's names are
+// strs).
+template <class F>
+void for_each_child(const Value& x, F&& f) {
+  auto seq = [&](const SeqNode* s) {
+    if (s)
+      for (std::uint64_t k = 0; k < s->size; ++k) f(s->items[k]);
+  };
+  auto pairs = [&](const DictNode* d) {
+    if (d)
+      for (std::uint64_t k = 0; k < d->size; ++k) {
+        f(d->items[k].key);
+        f(d->items[k].value);
+      }
+  };
+  switch (x.tag()) {
+    case Tag::list:
+    case Tag::tuple:
+      return seq(Access::node<SeqNode>(x));
+    case Tag::dict:
+      return pairs(Access::node<DictNode>(x));
+    case Tag::set:
+    case Tag::frozenset: {
+      auto* s = Access::node<SetNode>(x);
+      for (std::uint64_t k = 0; k < s->size; ++k) f(s->items[k]);
+      return;
+    }
+    case Tag::object: {
+      auto* o = Access::node<ObjectNode>(x);
+      for (const Value* v : {&o->callable, &o->cls, &o->args, &o->kwargs, &o->state})
+        if (v->valid()) f(*v);
+      seq(o->earlier_states);
+      seq(o->list_items);
+      pairs(o->dict_items);
+      return;
+    }
+    case Tag::persistent:
+      return f(Access::node<PersistentNode>(x)->pid);
+    default:
+      return;
+  }
+}
+// Whether a value can hold others (for_each_child may call f).
+inline bool holds_values(const Value& x) noexcept {
+  switch (x.tag()) {
+    case Tag::list:
+    case Tag::tuple:
+    case Tag::dict:
+    case Tag::set:
+    case Tag::frozenset:
+    case Tag::object:
+    case Tag::persistent:
+      return true;
+    default:
+      return false;
+  }
+}
+// Throws ReadFailure(limit_exceeded) if values nest more than max_depth deep under root (a
+// container or object counts one level; a chain of references back into the chain itself, a
+// cycle, is not followed). Without recursion; each node is measured once.
+void check_nesting_depth(const Value& root, std::uint64_t max_depth);
+
 // ---- lookups ---------------------------------------------------------------------------------
 // Python hash() of a hashable value; throws ReadFailure(type_error) for unhashable values.
 std::int64_t py_hash(const Value& v);

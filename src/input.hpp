@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "arena.hpp"
 #include "brine/error.hpp"
 
 namespace brine::detail {
@@ -68,6 +69,15 @@ class Cursor {
       base_off_ = in.position;
     }
   }
+  // Bounds `arena` to min(cap, 64 MiB + per_byte * bytes of this pickle seen so far), now and
+  // whenever more of a stream arrives (Limits::max_alloc_per_input_byte; 0: cap alone).
+  void bound_allocations(Arena& arena, std::uint64_t cap, std::uint32_t per_byte) noexcept {
+    arena_ = &arena;
+    cap_ = cap;
+    per_byte_ = per_byte;
+    start_off_ = base_off_ + static_cast<std::uint64_t>(p_ - base_);
+    update_alloc_limit();
+  }
   // Commit consumed bytes back to the source (call when the pickle ends, or fails).
   void commit() noexcept {
     if (in_.is_stream()) {
@@ -123,9 +133,26 @@ class Cursor {
     end_ = in_.window.data() + in_.window.size();
     base_off_ = in_.position;
   }
+  void update_alloc_limit() noexcept {
+    if (!arena_) return;
+    std::uint64_t limit = cap_;
+    if (per_byte_) {
+      const std::uint64_t seen = base_off_ + static_cast<std::uint64_t>(end_ - base_) - start_off_;
+      std::uint64_t bound;
+      if (__builtin_mul_overflow(seen, std::uint64_t{per_byte_}, &bound) ||
+          __builtin_add_overflow(bound, k_alloc_allowance, &bound))
+        bound = ~std::uint64_t{0};
+      if (bound < limit) limit = bound;
+    }
+    arena_->set_limit(limit);
+  }
+  static constexpr std::uint64_t k_alloc_allowance = std::uint64_t{64} << 20;
 
   InputSource& in_;
   std::uint64_t max_window_;
+  Arena* arena_ = nullptr;  // bound_allocations
+  std::uint64_t cap_ = 0, start_off_ = 0;
+  std::uint32_t per_byte_ = 0;
   const std::uint8_t* base_ = nullptr;
   const std::uint8_t* p_ = nullptr;
   const std::uint8_t* end_ = nullptr;

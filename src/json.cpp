@@ -20,10 +20,12 @@ using detail::Tag;
 using Piece = detail::PrintPiece;
 using Frame = detail::PrintFrame;
 
-void json_string(std::string& out, std::string_view s) {
+// (stop_at: stop once out holds that many bytes, for a printer with an output budget)
+void json_string(std::string& out, std::string_view s, std::size_t stop_at = SIZE_MAX) {
   static const char* hex = "0123456789abcdef";
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
+    if (out.size() >= stop_at) return;
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -166,6 +168,14 @@ class Writer : public detail::FrameWalker<Writer> {
   friend FrameWalker;
 
   bool over() const { return opt_.max_output && out_.size() - start_ > opt_.max_output; }
+  // Where a long str may stop being written, and how many bytes of a bytes value to encode:
+  // just past the budget (run() cuts there).
+  std::size_t stop_at() const { return opt_.max_output ? start_ + opt_.max_output + 1 : SIZE_MAX; }
+  std::size_t budgeted(std::size_t n) const {
+    if (!opt_.max_output) return n;
+    const std::size_t room = stop_at() > out_.size() ? stop_at() - out_.size() : 0;
+    return std::min(n, room / 4 * 3 + 3);
+  }
 
   // The values a node's JSON contains, in writing order (shared by the pre-pass and the writer).
   void children(const Value& v, std::vector<Piece>& pieces) {
@@ -321,16 +331,16 @@ class Writer : public detail::FrameWalker<Writer> {
         out_ += "]}";
         return;
       }
-      case Tag::str: json_string(out_, Access::sv(v)); return;
+      case Tag::str: json_string(out_, Access::sv(v), stop_at()); return;
       case Tag::bytes:
         out_ += "{\"$bytes\": \"";
-        base64(out_, Access::bytes(v), v.inline_length());
+        base64(out_, Access::bytes(v), budgeted(v.inline_length()));
         out_ += "\"}";
         return;
       case Tag::bytearray: {
         auto* b = Access::node<detail::ByteArrayNode>(v);
         out_ += "{\"$bytearray\": \"";
-        base64(out_, b->data, b->size);
+        base64(out_, b->data, budgeted(b->size));
         out_ += "\"}";
         return;
       }

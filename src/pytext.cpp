@@ -332,18 +332,21 @@ void latin1_to_utf8(std::string& out, const std::uint8_t* s, std::size_t n) {
 // then ". Only the chosen quote and backslash are backslash-escaped; \t \n \r by name; other
 // code points < 0x20 and 0x7f as \xHH; non-ASCII kept if Py_UNICODE_ISPRINTABLE, else \xHH
 // (< 0x100), \uHHHH (< 0x10000) or \UHHHHHHHH. Hex digits are lower case.
-void repr_str(std::string& out, std::string_view utf8) {
+void repr_str(std::string& out, std::string_view utf8, std::size_t stop_at) {
   const char* p = utf8.data();
   const std::size_t n = utf8.size();
   const bool has_sq = n && std::memchr(p, '\'', n) != nullptr;
   const bool has_dq = has_sq && std::memchr(p, '"', n) != nullptr;
   const char quote = (has_sq && !has_dq) ? '"' : '\'';
-  out.reserve(out.size() + n + 2);
+  out.reserve(std::min(out.size() + n + 2, stop_at));
   out.push_back(quote);
   std::size_t i = 0;
   while (i < n) {
+    if (out.size() >= stop_at) return;
+    const std::size_t room = stop_at - out.size();
     std::size_t j = i;
-    while (j < n) {
+    const std::size_t run_end = n - i > room ? i + room : n;
+    while (j < run_end) {
       const auto c = static_cast<unsigned char>(p[j]);
       if (c < 0x20 || c >= 0x7F || c == '\\' || c == static_cast<unsigned char>(quote)) break;
       ++j;
@@ -351,6 +354,7 @@ void repr_str(std::string& out, std::string_view utf8) {
     out.append(p + i, j - i);
     i = j;
     if (i >= n) break;
+    if (j == run_end && out.size() >= stop_at) return;
     const auto c = static_cast<unsigned char>(p[i]);
     if (c < 0x80) {
       ++i;
@@ -389,22 +393,29 @@ void repr_str(std::string& out, std::string_view utf8) {
   out.push_back(quote);
 }
 
-// PyBytes_Repr(obj, smartquotes=1) (Objects/bytesobject.c): same quote rule as str; quote and
-// backslash escaped; \t \n \r; every byte < 0x20 or >= 0x7f as \xhh.
-void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n) {
+namespace {
+// The part of repr(bytes) and repr(bytearray) between the quotes (PyBytes_Repr with
+// smartquotes=1, Objects/bytesobject.c; bytearray_repr, Objects/bytearrayobject.c): the quote
+// is " when the bytes hold ' and no ", else '; backslash and the quote are escaped (bytearray:
+// ' always), \t \n \r, every other byte < 0x20 or >= 0x7f as \xhh.
+void repr_byte_text(std::string& out, const std::uint8_t* s, std::size_t n, bool escape_sq, std::size_t stop_at) {
   const bool has_sq = n && std::memchr(s, '\'', n) != nullptr;
   const bool has_dq = has_sq && std::memchr(s, '"', n) != nullptr;
   const char quote = (has_sq && !has_dq) ? '"' : '\'';
-  out.reserve(out.size() + n + 3);
-  out.push_back('b');
+  const auto q = static_cast<std::uint8_t>(quote);
+  out.reserve(std::min(out.size() + n + 14, stop_at));
   out.push_back(quote);
   std::size_t i = 0;
   while (i < n) {
+    if (out.size() >= stop_at) return;
+    const std::size_t room = stop_at - out.size();
+    const std::size_t run_end = n - i > room ? i + room : n;
     std::size_t j = i;
-    while (j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '\\' && s[j] != static_cast<std::uint8_t>(quote)) ++j;
+    while (j < run_end && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '\\' && s[j] != q && !(escape_sq && s[j] == '\''))
+      ++j;
     out.append(reinterpret_cast<const char*>(s + i), j - i);
     i = j;
-    if (i >= n) break;
+    if (i >= n || out.size() >= stop_at) continue;
     const std::uint8_t c = s[i++];
     switch (c) {
       case '\t': out.append("\\t", 2); break;
@@ -412,7 +423,7 @@ void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n) {
       case '\r': out.append("\\r", 2); break;
       case '\\': out.append("\\\\", 2); break;
       default:
-        if (c == static_cast<std::uint8_t>(quote)) {
+        if (c == q || (escape_sq && c == '\'')) {
           out.push_back('\\');
           out.push_back(static_cast<char>(c));
         } else {
@@ -422,6 +433,18 @@ void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n) {
     }
   }
   out.push_back(quote);
+}
+}  // namespace
+
+void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n, std::size_t stop_at) {
+  out.push_back('b');
+  repr_byte_text(out, s, n, false, stop_at);
+}
+
+void repr_bytearray(std::string& out, const std::uint8_t* s, std::size_t n, std::size_t stop_at) {
+  out += "bytearray(b";
+  repr_byte_text(out, s, n, true, stop_at);
+  out.push_back(')');
 }
 
 // float_repr -> PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0) (Python/pystrtod.c,

@@ -32,11 +32,16 @@ std::size_t utf8_length(std::string_view s) noexcept;
 void latin1_to_utf8(std::string& out, const std::uint8_t* s, std::size_t n);
 
 // ---- repr --------------------------------------------------------------------------------------
+// `stop_at` (all three): for printers with an output budget, stop once `out` holds that many
+// bytes (the text then ends there, without its closing quote); only as much of the value as
+// that needs is read and rendered.
 // repr(str) for UTF-8 text (lone surrogates as 3-byte sequences): quote choice, escapes, and
 // str.isprintable() of Python 3.11's Unicode database.
-void repr_str(std::string& out, std::string_view utf8);
-// repr(bytes): b'...' (prefix "b"); bytearray callers wrap it in "bytearray(...)".
-void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n);
+void repr_str(std::string& out, std::string_view utf8, std::size_t stop_at = SIZE_MAX);
+// repr(bytes): b'...' (prefix "b").
+void repr_bytes(std::string& out, const std::uint8_t* s, std::size_t n, std::size_t stop_at = SIZE_MAX);
+// repr(bytearray): bytearray(b'...'), where ' is escaped even inside double quotes.
+void repr_bytearray(std::string& out, const std::uint8_t* s, std::size_t n, std::size_t stop_at = SIZE_MAX);
 // repr(float): shortest round-trip, '1e+16', '1e-05', 'inf', 'nan', '-0.0', '100.0'.
 void repr_float(std::string& out, double d);
 // str(int) of minimal little-endian two's complement bytes.

@@ -792,8 +792,14 @@ std::optional<Value> Unpickler::fold_builtin(KnownId id, bool is_new, const Valu
       } else if (n == 1 && a[0].tag() == Tag::int64) {
         std::int64_t len = Access::i(a[0]);
         if (len < 0) fail(errc::value_error, "negative count");
-        if (static_cast<std::uint64_t>(len) > opt_.limits.max_alloc_bytes)
-          fail(errc::limit_exceeded, "bytes of " + std::to_string(len) + " zeros exceed the allocation limit");
+        // (zeros no input byte stands for: checked against what the document may still
+        // allocate, Limits::max_alloc_bytes and max_alloc_per_input_byte, before any is made)
+        const std::uint64_t room = g_.arena.limit() > g_.arena.allocated() ? g_.arena.limit() - g_.arena.allocated() : 0;
+        if (static_cast<std::uint64_t>(len) > room)
+          fail(errc::limit_exceeded, std::string(ba ? "bytearray(" : "bytes(") + std::to_string(len) + "): " +
+                                         std::to_string(len) + " zero bytes exceed the allocation limit (" +
+                                         std::to_string(room) + " bytes left: Limits::max_alloc_bytes, "
+                                         "max_alloc_per_input_byte)");
         out.assign(static_cast<std::size_t>(len), '\0');
       } else if (n == 1 && a[0].tag() == Tag::str) {
         fail(errc::type_error, "string argument without an encoding");
@@ -1803,6 +1809,7 @@ Result<Document> read_one(InputSource& in, const ReadOptions& opt) {
   if (!opt.types.empty()) state->user_types = std::make_shared<const std::vector<UserType>>(opt.types);
   state->start_offset = in.position;
   Cursor cur(in, opt.limits.max_alloc_bytes);
+  cur.bound_allocations(state->arena, opt.limits.max_alloc_bytes, opt.limits.max_alloc_per_input_byte);
   Unpickler u(cur, opt, *state);
   auto make_error = [&](errc code, std::string msg) {
     Error e;
@@ -1815,7 +1822,10 @@ Result<Document> read_one(InputSource& in, const ReadOptions& opt) {
   };
   try {
     Value root = u.run();
+    check_nesting_depth(root, opt.limits.max_depth);  // (an error is reported at the STOP)
     cur.commit();
+    // (the bound by input size is for reading; what a Builder adds later is bounded by the cap)
+    state->arena.set_limit(opt.limits.max_alloc_bytes);
     u.finish_sharing();
     state->sharing_known = !state->builder_made;
     state->root = root;

@@ -131,28 +131,6 @@ bool is_labelable(const Value& v) {
 }
 
 // bytearray's repr differs from bytes': it always escapes the single quote (bytearray_repr).
-void repr_bytearray(std::string& out, const std::uint8_t* p, std::size_t n) {
-  static const char* hex = "0123456789abcdef";
-  char quote = '\'';
-  for (std::size_t i = 0; i < n; ++i) {
-    if (p[i] == '"') { quote = '\''; break; }
-    if (p[i] == '\'') quote = '"';
-  }
-  out += "bytearray(b";
-  out.push_back(quote);
-  for (std::size_t i = 0; i < n; ++i) {
-    unsigned c = p[i];
-    if (c == '\'' || c == '\\') { out.push_back('\\'); out.push_back(static_cast<char>(c)); }
-    else if (c == '\t') out += "\\t";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c < 0x20 || c >= 0x7f) { out += "\\x"; out.push_back(hex[c >> 4]); out.push_back(hex[c & 15]); }
-    else out.push_back(static_cast<char>(c));
-  }
-  out.push_back(quote);
-  out.push_back(')');
-}
-
 // OSError(errno, ...) builds the subclass for that errno (Objects/exceptions.c, errnomap; Linux
 // errno values).
 const char* oserror_subclass(std::int64_t e) {
@@ -650,6 +628,8 @@ class Printer : public detail::FrameWalker<Printer> {
   friend FrameWalker;
 
   bool over() const { return opt_.max_output && out_.size() - start_ > opt_.max_output; }
+  // Where a long str/bytes may stop being rendered: just past the budget (run() cuts there).
+  std::size_t stop_at() const { return opt_.max_output ? start_ + opt_.max_output + 1 : SIZE_MAX; }
 
   void leaf(const Value& v) {
     switch (v.tag()) {
@@ -664,11 +644,11 @@ class Printer : public detail::FrameWalker<Printer> {
         repr_complex(out_, c->re, c->im);
         return;
       }
-      case Tag::str: detail::repr_str(out_, Access::sv(v)); return;
-      case Tag::bytes: detail::repr_bytes(out_, Access::bytes(v), v.inline_length()); return;
+      case Tag::str: detail::repr_str(out_, Access::sv(v), stop_at()); return;
+      case Tag::bytes: detail::repr_bytes(out_, Access::bytes(v), v.inline_length(), stop_at()); return;
       case Tag::bytearray: {
         auto* b = Access::node<detail::ByteArrayNode>(v);
-        repr_bytearray(out_, b->data, b->size);
+        detail::repr_bytearray(out_, b->data, b->size, stop_at());
         return;
       }
       case Tag::global: repr_global(out_, v); return;

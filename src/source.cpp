@@ -84,6 +84,7 @@ bool Cursor::more(std::size_t n) {
   commit();
   in_.fill(n, max_window_);
   sync_from_window();
+  update_alloc_limit();
   return available() >= n;
 }
 

@@ -1890,66 +1890,16 @@ class Pickler {
     refs_counted_ = true;
     std::vector<Value> todo;
     auto reach = [&](const Value& x) {
-      switch (x.tag()) {
-        case Tag::list:
-        case Tag::tuple:
-        case Tag::dict:
-        case Tag::set:
-        case Tag::frozenset:
-        case Tag::object:
-        case Tag::persistent:
-          break;
-        default:
-          return;
-      }
+      if (!holds_values(x)) return;
       auto [it, first] = refs_.try_emplace(Access::identity(x), 0u);
       if (it->second < 2) ++it->second;
       if (first) todo.push_back(x);
-    };
-    auto reach_seq = [&](const SeqNode* s) {
-      if (s)
-        for (std::uint64_t k = 0; k < s->size; ++k) reach(s->items[k]);
-    };
-    auto reach_items = [&](const DictNode* d) {
-      if (d)
-        for (std::uint64_t k = 0; k < d->size; ++k) {
-          reach(d->items[k].key);
-          reach(d->items[k].value);
-        }
     };
     reach(root_);
     while (!todo.empty()) {
       Value x = todo.back();
       todo.pop_back();
-      switch (x.tag()) {
-        case Tag::list:
-        case Tag::tuple:
-          reach_seq(Access::node<SeqNode>(x));
-          break;
-        case Tag::dict:
-          reach_items(Access::node<DictNode>(x));
-          break;
-        case Tag::set:
-        case Tag::frozenset: {
-          auto* s = Access::node<SetNode>(x);
-          for (std::uint64_t k = 0; k < s->size; ++k) reach(s->items[k]);
-          break;
-        }
-        case Tag::object: {
-          auto* o = Access::node<ObjectNode>(x);
-          for (const Value* f : {&o->callable, &o->cls, &o->args, &o->kwargs, &o->state})
-            if (f->valid()) reach(*f);
-          reach_seq(o->earlier_states);
-          reach_seq(o->list_items);
-          reach_items(o->dict_items);
-          break;
-        }
-        case Tag::persistent:
-          reach(Access::node<PersistentNode>(x)->pid);
-          break;
-        default:
-          break;
-      }
+      for_each_child(x, reach);
     }
   }
 

@@ -606,6 +606,65 @@ TEST(Limits, MillionDeepNesting) {
   brine::ReadOptions o;
   o.limits.max_depth = 1000;
   EXPECT_EQ(load_error(marks, o).code, brine::errc::limit_exceeded);
+  // and without MARKs (how CPython writes nested lists: EMPTY_LIST ... APPEND), at the STOP
+  const std::string deep = deep_list(depth);
+  brine::Error e = load_error(deep, o);
+  EXPECT_EQ(e.code, brine::errc::limit_exceeded);
+  EXPECT_EQ(e.offset, deep.size() - 1);
+  EXPECT_NE(e.message.find("nest more than 1000 deep"), std::string::npos) << e.message;
+}
+
+TEST(Limits, DepthLimitCountsNestingOfValues) {
+  brine::ReadOptions o;
+  o.limits.max_depth = 3;
+  EXPECT_EQ(brine::repr(load(deep_list(3), o).root()), "[[[]]]");
+  EXPECT_EQ(load_error(deep_list(4), o).code, brine::errc::limit_exceeded);
+  // a dict in a tuple in a list, CPython's bytes at protocol 4: pickle.dumps([({'a': 1},)], 4)
+  const auto three = "\x80\x04\x95\x0f\x00\x00\x00\x00\x00\x00\x00]\x94}\x94\x8c\x01" "a\x94K\x01s\x85\x94" "a."sv;
+  EXPECT_EQ(brine::repr(load(three, o).root()), "[({'a': 1},)]");
+  o.limits.max_depth = 2;
+  EXPECT_EQ(load_error(three, o).code, brine::errc::limit_exceeded);
+  // depth reached through the memo, the stack never deep: l0 = []; l(k+1) = [lk], each made
+  // and appended to through GETs (a chain 50 deep; also 2^k paths through shared lists)
+  std::string chain = "\x80\x02]q\x00"s;
+  for (int k = 0; k < 50; ++k) {
+    chain += "]q";
+    chain.push_back(static_cast<char>(k + 1));
+    chain += "h";
+    chain.push_back(static_cast<char>(k));
+    chain += "a0";  // APPEND lk into l(k+1), pop l(k+1): the stack is [l0] again
+  }
+  chain += "h";
+  chain.push_back(static_cast<char>(50));
+  chain += ".";
+  o.limits.max_depth = 51;
+  EXPECT_TRUE(brine::loads(chain, o).ok());
+  o.limits.max_depth = 50;
+  EXPECT_EQ(load_error(chain, o).code, brine::errc::limit_exceeded);
+  // a list containing itself is one level (the cycle is not followed)
+  o.limits.max_depth = 1;
+  EXPECT_EQ(brine::repr(load("\x80\x02]q\x00h\x00" "a."sv, o).root()), "[[...]]");
+}
+
+TEST(Limits, SmallInputsCannotMakeHugeValues) {
+  // pickle.dumps(bytearray(10**9)) as a hand-made REDUCE: 32 bytes asking for 1 GB of zeros
+  const auto bomb = "\x80\x04\x8c\x08" "builtins\x8c\x09" "bytearray\x93J\x00\xca\x9a\x3b\x85R."sv;
+  brine::Error e = load_error(bomb);
+  EXPECT_EQ(e.code, brine::errc::limit_exceeded);
+  EXPECT_NE(e.message.find("bytearray(1000000000)"), std::string::npos) << e.message;
+  const auto bytes_bomb = "\x80\x03" "cbuiltins\nbytes\nJ\x00\xca\x9a\x3b\x85R."sv;
+  EXPECT_EQ(load_error(bytes_bomb).code, brine::errc::limit_exceeded);
+  // a moderate one is made, and with the bound off the big one too (if max_alloc_bytes allows)
+  auto small = load("\x80\x04\x8c\x08" "builtins\x8c\x09" "bytearray\x93M\x00\x04\x85R."sv);
+  EXPECT_EQ(brine::repr(small.root()).size(), std::string("bytearray(b'')").size() + 4 * 1024);
+  brine::ReadOptions off;
+  off.limits.max_alloc_per_input_byte = 0;
+  off.limits.max_alloc_bytes = 1 << 20;
+  EXPECT_EQ(load_error(bomb, off).code, brine::errc::limit_exceeded);
+  // the bound is on reading only: a Builder on the loaded document is not held to it
+  brine::Builder b(small);
+  std::string big(80u << 20, 'x');
+  EXPECT_NO_THROW((void)b.str(big));
 }
 
 TEST(Limits, ExponentialSharingIsBounded) {
@@ -628,6 +687,32 @@ TEST(Limits, ExponentialSharingIsBounded) {
   EXPECT_EQ(brine::repr_append(r, doc.root(), o), brine::ReprStatus::truncated);
   EXPECT_LT(r.size(), (1u << 20) + 200);
   EXPECT_NE(r.find("output truncated"), std::string::npos);
+}
+
+// A long str, bytes or bytearray under an output budget: rendered only as far as the budget
+// goes, and that far exactly as the whole value's text (its quote chosen from the whole value).
+TEST(Limits, PrintingABigValueStopsAtTheBudget) {
+  brine::Document doc = brine::Document::create();
+  brine::Builder b(doc);
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += i % 997 == 0 ? "it's \x01\t\u00e9\u20ac\\ " : "abcdefghij";
+  text += "\"";  // a " at the very end: the quote is ' (both quotes inside)
+  std::string raw(text.begin(), text.end());
+  brine::Value values[] = {b.str(text), b.bytes(std::as_bytes(std::span(raw))),
+                           b.bytearray(std::as_bytes(std::span(raw)))};
+  for (const brine::Value& v : values) {
+    const std::string whole = brine::repr(v, brine::ReprOptions{.max_output = 0});
+    const std::string whole_json = brine::to_json(v, brine::JsonOptions{.max_output = 0});
+    for (std::uint64_t budget : {1u, 2u, 13u, 100u, 4096u}) {
+      std::string r;
+      ASSERT_EQ(brine::repr_append(r, v, brine::ReprOptions{.max_output = budget}), brine::ReprStatus::truncated);
+      EXPECT_EQ(r.substr(0, budget), whole.substr(0, budget));
+      EXPECT_NE(r.find("output truncated at " + std::to_string(budget)), std::string::npos);
+      std::string j;
+      ASSERT_EQ(brine::to_json_append(j, v, brine::JsonOptions{.max_output = budget}), brine::ReprStatus::truncated);
+      EXPECT_EQ(j.substr(0, budget), whole_json.substr(0, budget));
+    }
+  }
 }
 
 TEST(Reader, BackToBackPickles) {

@@ -32,7 +32,7 @@ void add_common(CLI::App* app, Common& c) {
   app->add_option("--encoding", c.encoding, "how to decode Python 2 str: ascii (default), latin1, utf8, bytes")
       ->check(CLI::IsMember({"ascii", "latin1", "latin-1", "utf8", "utf-8", "bytes"}));
   app->add_option("--max-alloc", c.max_alloc, "refuse to allocate more than this many bytes per pickle");
-  app->add_option("--max-depth", c.max_depth, "refuse pickles with more nested MARKs than this");
+  app->add_option("--max-depth", c.max_depth, "refuse pickles whose values nest deeper than this");
   app->add_flag("--no-fix-imports", c.no_fix_imports, "do not map Python 2 module names to Python 3 ones");
 }
 

@@ -45,12 +45,19 @@ struct Limits {
   /// Bytes a document may allocate in total (nodes, arrays, decoded text, copies). Data that is
   /// referenced in place (memory-mapped or borrowed input) does not count.
   std::uint64_t max_alloc_bytes = std::uint64_t{16} << 30;
+  /// Amplification bound: beyond a first 64 MiB, a document may allocate at most this many
+  /// bytes per byte of its pickle read so far (a few bytes of input must not cost gigabytes:
+  /// the 32-byte pickle of `bytearray(10**9)` is refused; CPython-written pickles need well
+  /// under 100). 0: no such bound, max_alloc_bytes alone.
+  std::uint32_t max_alloc_per_input_byte = 256;
   /// Items in one list, tuple, dict, set or object; also the stack depth.
   std::uint64_t max_container_len = std::uint64_t{1} << 32;
   /// Largest memo index PUT/GET may use (CPython on 32-bit platforms stops at 2^31-1).
   std::uint64_t max_memo_index = 0x7fffffff;
-  /// Maximum number of simultaneously open MARKs (nesting while a container is being built);
-  /// 0 means unlimited.
+  /// Maximum nesting depth of the values (a list in a list in a list is 3 deep; an object
+  /// counts one level, its arguments and state the next; a cycle is not followed), checked
+  /// when the pickle is complete, and of simultaneously open MARKs while it is read. For code
+  /// that recurses on the values it gets. 0 means unlimited.
   std::uint64_t max_depth = 0;
   /// Decimal digits allowed in a text integer (INT/LONG), as CPython's int_max_str_digits.
   std::uint32_t max_int_digits = 4300;
