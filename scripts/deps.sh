@@ -9,7 +9,6 @@ PACKAGES=(
   g++                 # compiler (g++ 12)
   make
   libgtest-dev        # GoogleTest: the unit and integration test suite
-  libbenchmark-dev    # Google Benchmark: bench/ (C++ side timings)
   libcli11-dev        # CLI11: the brine command line
   nlohmann-json3-dev  # JSON parsing in tests (and later safetensors headers)
   python3             # /usr/bin/python3: CPython, the reference the tests compare against

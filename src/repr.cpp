@@ -618,7 +618,7 @@ class Printer : public detail::FrameWalker<Printer> {
     if (over()) {
       out_.resize(start_ + opt_.max_output);
       out_ += "\n... output truncated at " + std::to_string(opt_.max_output) +
-              " bytes (raise --max-output, or use --refs)";
+              " bytes (raise --max-output; --refs prints shared lists, dicts, sets and objects once)";
       return ReprStatus::truncated;
     }
     return ReprStatus::complete;

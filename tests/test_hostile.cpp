@@ -109,6 +109,32 @@ INSTANTIATE_TEST_SUITE_P(Fuzz, CrashRegression, ::testing::ValuesIn(crash_files(
                          [](const auto& info) { return test_name(info.param); });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CrashRegression);
 
+// ---- fuzz/corpus/<target>/: each fuzz target's seed corpus through that target's checks --------
+
+class SeedCorpus : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SeedCorpus, EveryInputPassesItsTargetsChecks) {
+  const std::string target = GetParam();
+  const auto files = files_in(fs::path(brine_test::source_dir()) / "fuzz" / "corpus" / target);
+  EXPECT_GT(files.size(), 100u) << "the seed corpus of " << target << " is missing";
+  for (const std::string& path : files) {
+    SCOPED_TRACE(path);
+    const std::string data = read_file(path);
+    try {
+      if (target == "fuzz_loads") brine_harness::check_loads(u8(data), data.size());
+      else if (target == "fuzz_reader_stream") brine_harness::check_reader_stream(u8(data), data.size());
+      else if (target == "fuzz_dis") brine_harness::check_dis(u8(data), data.size());
+      else brine_harness::check_roundtrip(u8(data), data.size());
+    } catch (const HarnessFailure& f) {
+      ADD_FAILURE() << f.what();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fuzz, SeedCorpus,
+                         ::testing::Values("fuzz_loads", "fuzz_reader_stream", "fuzz_dis", "fuzz_roundtrip"),
+                         [](const auto& info) { return std::string(info.param); });
+
 // ---- valid pickles, truncated --------------------------------------------------------------------
 
 struct Valid {

@@ -115,5 +115,5 @@ TEST(Repr, TruncationNote) {
   r.max_output = 8;
   std::string out;
   EXPECT_EQ(brine::repr_append(out, doc.root(), r), brine::ReprStatus::truncated);
-  EXPECT_EQ(out, "'0123456\n... output truncated at 8 bytes (raise --max-output, or use --refs)");
+  EXPECT_EQ(out, "'0123456\n... output truncated at 8 bytes (raise --max-output; --refs prints shared lists, dicts, sets and objects once)");
 }
