@@ -627,6 +627,7 @@ class Pickler {
       w1('(');
     }
     em_->open.push_back(Open{kind, n});
+    em_top_ = &em_->open.back();
   }
   void em_end(char kind) {
     std::vector<Open>& open = em_->open;
@@ -634,6 +635,7 @@ class Pickler {
       fail(errc::type_error, "brine::detail::Emitter: end does not match begin and its number of items");
     const Open o = open.back();
     open.pop_back();
+    em_top_ = open.empty() ? nullptr : &open.back();
     if (kind == 'd' && bin_ && o.n > 1 && o.n % k_batch == 0) w("(u");  // batch_dict_exact's empty batch
     if (kind == 't' && o.n > 0) {
       w1(proto_ >= 2 && o.n <= 3 ? static_cast<char>(0x85 + o.n - 1) : 't');
@@ -662,16 +664,16 @@ class Pickler {
     bool half = false;    // dicts: the key of item i is written
   };
   void em_item_start() {
-    if (em_->open.empty()) return;
-    Open& o = em_->open.back();
+    if (!em_top_) return;
+    Open& o = *em_top_;
     if (o.kind == 't' || !bin_ || o.half || o.n < 2 || o.marked) return;
     if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
     w1('(');
     o.marked = true;
   }
   void em_item_end() {
-    if (em_->open.empty()) return;
-    Open& o = em_->open.back();
+    if (!em_top_) return;
+    Open& o = *em_top_;
     if (o.i >= o.n) fail(errc::type_error, "brine::detail::Emitter: more items than announced");
     if (o.kind == 't') {
       ++o.i;
@@ -2219,6 +2221,7 @@ class Pickler {
     NameCache name_cache[64];
   };
   std::unique_ptr<EmitterState> em_;
+  Open* em_top_ = nullptr;  // em_->open.back(), or null when nothing is open
   std::vector<Frame>& frames_ = stacks_.frames;
   std::vector<Step>& steps_ = stacks_.steps;
   // Strings and value lists made for the occasion (stable addresses; no allocation until used).
