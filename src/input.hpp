@@ -44,8 +44,9 @@ struct InputSource {
 
   // Stream input (when `stream` is set, `data`/`size` are unused).
   std::unique_ptr<ByteStream> stream;
-  std::vector<std::uint8_t> window;  // bytes read but not consumed: [window_pos, window.size())
+  std::vector<std::uint8_t> window;  // storage; bytes read but not consumed: [window_pos, window_end)
   std::size_t window_pos = 0;
+  std::size_t window_end = 0;
   bool stream_eof = false;
 
   std::uint64_t position = 0;  // absolute offset of the next unread byte
@@ -130,7 +131,7 @@ class Cursor {
   void sync_from_window() noexcept {
     base_ = in_.window.data() + in_.window_pos;
     p_ = base_;
-    end_ = in_.window.data() + in_.window.size();
+    end_ = in_.window.data() + in_.window_end;
     base_off_ = in_.position;
   }
   void update_alloc_limit() noexcept {

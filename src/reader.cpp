@@ -1922,7 +1922,7 @@ bool Reader::at_end() {
   } catch (const detail::ReadFailure&) {
     return true;
   }
-  return in.window.size() - in.window_pos == 0;
+  return in.window_end - in.window_pos == 0;
 }
 
 std::uint64_t Reader::offset() const noexcept { return impl_->in.position; }
