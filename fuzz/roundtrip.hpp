@@ -23,7 +23,7 @@
 //      one-character str / one-byte bytes objects. Scalars are equal exactly (floats bitwise,
 //      NaN included), str/bytes byte for byte, dict items and object items in order, sets element
 //      by element in A's iteration order, object records field by field (construction kind,
-//      callable, args, kwargs, state and earlier states, appended items, set items).
+//      callable, args, kwargs, state, state setter and earlier states, appended items, set items).
 //      Where protocol P cannot express A's form, B must be exactly what the writer documents
 //      (write.hpp, CPython 3.11's pickler), and nothing else:
 //        - bytes below 3: _codecs.encode(latin-1 text) / bytes() REDUCE, folded back by the
@@ -379,7 +379,7 @@ class GraphCompare {
   };
   // Path steps, to name where a mismatch is.
   enum class S : std::uint8_t { root, elem, key, value, set_elem, callable, args, arg, kwargs, state, earlier,
-                                litem, dkey, dvalue, pid, getattr };
+                                litem, dkey, dvalue, pid, getattr, setter };
   struct PathNode {
     std::uint32_t parent;
     S step;
@@ -433,6 +433,7 @@ class GraphCompare {
         case S::arg: out += "(arg " + i + ")"; break;
         case S::kwargs: out += ".kwargs"; break;
         case S::state: out += ".state"; break;
+        case S::setter: out += ".state_setter"; break;
         case S::earlier: out += ".earlier_state#" + i; break;
         case S::litem: out += ".list_item#" + i; break;
         case S::dkey: out += ".dict_item_key#" + i; break;
@@ -1144,6 +1145,9 @@ class GraphCompare {
     }
     if (o->state.valid() != q->state.valid()) return fail_ab("state present in one only", a, b, path);
     if (o->state.valid()) push(W::pair, o->state, q->state, sub(path, S::state));
+    if (o->state_setter.valid() != q->state_setter.valid())
+      return fail_ab("state_setter present in one only", a, b, path);
+    if (o->state_setter.valid()) push(W::pair, o->state_setter, q->state_setter, sub(path, S::setter));
     auto ae = seq_items(o->earlier_states), be = seq_items(q->earlier_states);
     if (ae.size() != be.size()) return fail_ab("number of BUILD states", a, b, path);
     for (std::size_t i = 0; i < ae.size(); ++i) push(W::pair, ae[i], be[i], sub(path, S::earlier, i));
@@ -1198,7 +1202,7 @@ void for_each_value(const Value& root, F&& f, std::size_t budget = 2'000'000) {
     }
     if (v.tag() == Tag::object) {
       auto* o = onode(v);
-      for (const Value& c : {o->callable, o->cls, o->args, o->kwargs, o->state})
+      for (const Value& c : {o->callable, o->cls, o->args, o->kwargs, o->state, o->state_setter})
         if (c.valid()) work.push_back(c);
       for (const Value& s : seq_items(o->earlier_states)) work.push_back(s);
     }
@@ -1469,7 +1473,13 @@ inline void check_protocol(const brine::Document& a, Context& c) {
                              std::to_string(c.w1.size()) + " bytes");
   if (b->declared_protocol() != (p >= 2 ? p : -1))
     report(c, "framing", "declared protocol " + std::to_string(b->declared_protocol()));
-  if (b->opcode_protocol() > p) report(c, "framing", "opcodes of protocol " + std::to_string(b->opcode_protocol()));
+  if (b->opcode_protocol() > p) {
+    // CPython writes a __reduce__ state_setter call with TUPLE2 at every protocol
+    bool setter = false;
+    for_each_value(b->root(), [&](const Value& v) { setter = setter || v.state_setter().valid(); });
+    if (!(setter && p < 2 && b->opcode_protocol() == 2))
+      report(c, "framing", "opcodes of protocol " + std::to_string(b->opcode_protocol()));
+  }
 
   // 3. A ~ B.
   bool rebase = false;

@@ -81,7 +81,7 @@ void finalize_set(GraphCtx& g, SetNode* s);
 // ---- structure -------------------------------------------------------------------------------
 // Calls f(child) for each value x holds directly: the items of a list, tuple, set or frozenset,
 // the keys and values of a dict, an object's callable, class, arguments, keyword arguments,
-// states and items, a persistent reference's ID. Other values hold none (a global's names are
+// states, state setter and items, a persistent reference's ID. Other values hold none (a global's names are
 // strs).
 template <class F>
 void for_each_child(const Value& x, F&& f) {
@@ -110,7 +110,7 @@ void for_each_child(const Value& x, F&& f) {
     }
     case Tag::object: {
       auto* o = Access::node<ObjectNode>(x);
-      for (const Value* v : {&o->callable, &o->cls, &o->args, &o->kwargs, &o->state})
+      for (const Value* v : {&o->callable, &o->cls, &o->args, &o->kwargs, &o->state, &o->state_setter})
         if (v->valid()) f(*v);
       seq(o->earlier_states);
       seq(o->list_items);

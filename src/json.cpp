@@ -211,6 +211,7 @@ class Writer : public detail::FrameWalker<Writer> {
     } else if (o->state.valid()) {
       add(s + ", \"state\": ", o->state), s.clear();
     }
+    if (o->state_setter.valid()) add(s + ", \"state_setter\": ", o->state_setter), s.clear();
     std::string lib = library_value(v);
     s += lib;
     s += "}";

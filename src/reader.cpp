@@ -481,6 +481,7 @@ class Unpickler {
                    const Value& kwargs);
   void recognise(ObjectNode* o, const Value& args);
   void build(Value& inst, const Value& state);
+  void keep_state_setter_call(const Value& call);
   void append_items(Value& target, const Value* items, std::size_t n, bool via_additems);
   void set_items(Value& target, const Value* items, std::size_t n);
   // SETITEMS / DICT know how many items they add: make room once. dict_set alone grows the items
@@ -532,6 +533,7 @@ class Unpickler {
   std::uint8_t seen_[256] = {};
   int op_ = -1;
   std::uint64_t op_offset_ = 0;
+  std::uint64_t reduce_end_ = ~std::uint64_t{0};  // where the opcode after the last REDUCE starts
 };
 
 // ---- globals ---------------------------------------------------------------------------------
@@ -937,10 +939,28 @@ Value Unpickler::call(Construction how, const Value& callable, const Value& args
   return new_object(how, callable, cls, args, kwargs);
 }
 
+// REDUCE then POP: what CPython's save_reduce writes for a __reduce__ with a state_setter,
+// setter(obj, state) instead of BUILD, its result discarded. Kept on obj (its state, and the
+// setter) when obj is an object with no state yet; any other discarded call is dropped (its
+// result cannot be reached, and nothing in the graph records calls made for their effects).
+void Unpickler::keep_state_setter_call(const Value& call) {
+  if (call.tag() != Tag::object) return;
+  auto* c = Access::node<ObjectNode>(call);
+  if (static_cast<Construction>(c->h.kind) != Construction::reduce || c->args.tag() != Tag::tuple) return;
+  auto a = c->args.elements();
+  if (a.size() != 2 || a[0].tag() != Tag::object) return;
+  auto* o = Access::node<ObjectNode>(a[0]);
+  if (o->state.valid() || o->state_setter.valid() || o->earlier_states) return;
+  o->state = a[1];
+  o->state_setter = c->callable;
+}
+
 void Unpickler::build(Value& inst, const Value& state) {
   switch (inst.tag()) {
     case Tag::object: {
       auto* o = Access::node<ObjectNode>(inst);
+      // (a BUILD after a state_setter call: both are kept as BUILDs, in order)
+      o->state_setter = Value();
       if (o->state.valid()) {
         if (!o->earlier_states) o->earlier_states = Access::node<SeqNode>(make_list(g_, nullptr, 0));
         list_extend(g_, o->earlier_states, &o->state, 1);
@@ -1558,6 +1578,7 @@ Value Unpickler::run() {
         marks_.push_back(stack_.size());
         break;
       case O::POP:
+        if (stack_.size() > fence() && op_offset_ == reduce_end_) keep_state_setter_call(top());
         if (stack_.size() > fence()) stack_.pop_back();
         else if (!marks_.empty()) marks_.pop_back();  // POP of a MARK
         else underflow();
@@ -1642,6 +1663,7 @@ Value Unpickler::run() {
         if (args.tag() != Tag::tuple && args.tag() != Tag::object)
           fail(errc::type_error, "argument list must be a tuple, not " + python_type_name(args));
         push(call(Construction::reduce, callable, args, Value()));
+        reduce_end_ = in_.offset();  // (a POP right here may end a state_setter call)
         break;
       }
       case O::NEWOBJ: {

@@ -406,6 +406,7 @@ void Expander::constructor_form(const Value&, const detail::ObjectNode* o, Expan
   if (o->earlier_states)
     for (std::uint64_t i = 0; i < o->earlier_states->size; ++i)
       e.pieces.push_back({sep() + "state=", o->earlier_states->items[i]});
+  if (o->state_setter.valid()) e.pieces.push_back({sep() + "state_setter=", o->state_setter});
   if (o->state.valid()) e.pieces.push_back({sep() + "state=", o->state});
   e.pieces.push_back({")", Value()});
 }

@@ -221,6 +221,7 @@ Value Value::cls() const noexcept { auto* o = obj(*this); return o ? o->cls : Va
 Value Value::args() const noexcept { auto* o = obj(*this); return o ? o->args : Value(); }
 Value Value::kwargs() const noexcept { auto* o = obj(*this); return o ? o->kwargs : Value(); }
 Value Value::state() const noexcept { auto* o = obj(*this); return o ? o->state : Value(); }
+Value Value::state_setter() const noexcept { auto* o = obj(*this); return o ? o->state_setter : Value(); }
 LibraryType Value::library_type() const noexcept {
   auto* o = obj(*this);
   return o ? static_cast<LibraryType>(o->h.flags) : LibraryType::none;

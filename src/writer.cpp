@@ -1748,7 +1748,14 @@ class Pickler {
         lit("b");
       }
     }
-    if (o->state.valid()) {
+    if (o->state.valid() && o->state_setter.valid()) {
+      // save_reduce with a state_setter: setter(obj, state), the result POPped (TUPLE2 at every
+      // protocol, as CPython writes it)
+      save_args(o->state_setter);
+      save_args(v);
+      save_args(o->state);
+      lit("\x86R0");
+    } else if (o->state.valid()) {
       save_args(o->state);
       lit("b");
     }

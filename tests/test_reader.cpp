@@ -745,6 +745,27 @@ TEST(Limits, PrintingABigValueStopsAtTheBudget) {
   }
 }
 
+// __reduce__ with a state_setter: CPython writes setter(obj, state) as REDUCE + POP, not BUILD.
+TEST(Reader, StateSetterCallIsKept) {
+  for (int p : {0, 1, 2, 4}) {
+    SCOPED_TRACE(p);
+    auto data = brine_test::read_file(brine_test::source_dir() + "/tests/corpus/gen/p" + std::to_string(p) +
+                                      "_obj_state_setter.pkl");
+    auto doc = load(data);
+    const brine::Value v = doc.root();
+    EXPECT_TRUE(v.is_instance_of("__main__", "WithStateSetter"));
+    EXPECT_EQ(brine::repr(v.state_setter()), "<global __main__.set_state>");
+    EXPECT_EQ(brine::repr(v.state()), "{'a': 1}");
+    EXPECT_EQ(brine::repr(v.attr("a")), "1");
+  }
+  // a call whose result is POPped that is not setter(object, state): not kept (nothing reaches
+  // it); a BUILD after a setter call: both are BUILD states
+  EXPECT_EQ(brine::repr(load("\x80\x02]q\x00" "c__main__\nf\nK\x01K\x02\x86R0."sv).root()), "[]");
+  auto twice = load("\x80\x02" "c__main__\nC\n)\x81q\x00" "c__main__\nset\nh\x00}\x86R0h\x00}b."sv);
+  EXPECT_FALSE(twice.root().state_setter().valid());
+  EXPECT_EQ(brine::repr(twice.root()), "__main__.C(state={}, state={})");
+}
+
 TEST(Reader, BackToBackPickles) {
   std::string data = "\x80\x04K\x01.\x80\x02]q\x00K\x02" "a.N."s;
   auto reader = brine::Reader::from_memory(std::as_bytes(std::span<const char>(data.data(), data.size())));

@@ -229,8 +229,17 @@ class Value {
   Value args() const noexcept;
   /// NEWOBJ_EX keyword arguments (a dict), else missing.
   Value kwargs() const noexcept;
-  /// The state given to BUILD (the last one if BUILD ran more than once), else missing.
+  /// The state given to BUILD (the last one if BUILD ran more than once), else missing; also
+  /// the state a `__reduce__` state_setter was called with (see state_setter()).
   Value state() const noexcept;
+  /// The state_setter of a `__reduce__` (Python 3.8+) that was called as `setter(obj, state)`
+  /// instead of BUILD (a REDUCE whose result the pickle POPs), else missing.
+  ///
+  /// \code
+  ///   // cloudpickle's dynamic functions: state_setter() is cloudpickle...._function_setstate
+  ///   if (v.state_setter().valid()) std::cout << brine::repr(v.state_setter()) << "\n";
+  /// \endcode
+  Value state_setter() const noexcept;
   /// An attribute from the object's state: the state dict, or the slot-state dict of a
   /// `(dict, slots)` state. Missing if absent.
   Value attr(std::string_view name) const noexcept;
@@ -428,6 +437,7 @@ struct ObjectNode {
   Value args;
   Value kwargs;
   Value state;
+  Value state_setter;       // what set `state` instead of BUILD (__reduce__'s 6th item), or missing
   SeqNode* earlier_states;  // states of earlier BUILDs (rare), oldest first
   SeqNode* list_items;      // APPEND/APPENDS/ADDITEMS applied to the object, or null
   DictNode* dict_items;     // SETITEM/SETITEMS applied to the object, or null

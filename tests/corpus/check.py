@@ -114,7 +114,7 @@ class GlobalInfo:
 
 
 class ObjectInfo:
-    __slots__ = ("callable", "args", "kwargs", "litems", "ditems", "states")
+    __slots__ = ("callable", "args", "kwargs", "litems", "ditems", "states", "setter")
 
     def __init__(self, callable_, args, kwargs):
         self.callable = callable_
@@ -123,6 +123,12 @@ class ObjectInfo:
         self.litems = None
         self.ditems = None
         self.states = []
+        self.setter = None  # a __reduce__ state_setter called as setter(obj, state) (see oracle_load)
+
+
+# Calls setter(obj, state) of a stub on a stub object that had no state yet: (result, setter,
+# obj's info, state), in order. oracle_load keeps those whose result the pickle discarded.
+_SETTER_CANDIDATES = []
 
 
 class StubMeta(type):
@@ -134,7 +140,12 @@ class StubMeta(type):
             r = info.fold(args, kwargs)
             if r is not NOTHING:
                 return r
-        return new_stub_object(cls, args, kwargs)
+        r = new_stub_object(cls, args, kwargs)
+        if len(args) == 2 and not kwargs and is_stub(args[0]) and isinstance(args[0].__dict__["_stub"], ObjectInfo):
+            tgt = args[0].__dict__["_stub"]
+            if not tgt.states:
+                _SETTER_CANDIDATES.append((r, cls, tgt, args[1]))
+        return r
 
     def __setstate__(cls, state):  # BUILD
         info = cls.__dict__["_stub"]
@@ -393,10 +404,43 @@ class Oracle(_pickle.Unpickler):
 
 def oracle_load(data, encoding="ASCII"):
     """(True, value) or (False, 'ExcType: message')."""
+    del _SETTER_CANDIDATES[:]
     try:
-        return True, Oracle(data, encoding).load()
+        v = Oracle(data, encoding).load()
     except Exception as e:  # what CPython raises is the expected failure
         return False, "%s: %s" % (type(e).__name__, e)
+    keep_state_setter_calls(v)
+    return True, v
+
+
+def keep_state_setter_calls(root):
+    """What brine keeps of a __reduce__ state_setter call, setter(obj, state) whose result the pickle
+    POPs (CPython's save_reduce): on obj, its state and the setter, when obj had no state before
+    (a BUILD after it makes both plain states). Here: such a call whose result is not reachable."""
+    if not _SETTER_CANDIDATES:
+        return
+    reachable = set()
+    todo = [root]
+    while todo:
+        x = todo.pop()
+        if id(x) in reachable:
+            continue
+        reachable.add(id(x))
+        if is_stub(x):
+            info = x.__dict__["_stub"]
+            if isinstance(info, ObjectInfo):
+                todo += [info.callable, info.args, info.kwargs] + list(info.litems or []) + \
+                    [c for kv in (info.ditems or []) for c in kv] + list(info.states)
+        elif isinstance(x, dict):
+            todo += list(x.keys()) + list(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset, collections.deque)):
+            todo += list(x)
+    for result, setter, tgt, state in _SETTER_CANDIDATES:
+        if id(result) in reachable or tgt.setter is not None:
+            continue
+        tgt.states.insert(0, state)
+        if len(tgt.states) == 1:
+            tgt.setter = setter
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,6 +575,8 @@ def _expand(v, info):
             parts.append(p)
         if s.ditems:
             parts.append(["items={"] + _dict_tokens(s.ditems) + ["}"])
+        if s.setter is not None:
+            parts.append(["state_setter=", ("v", s.setter)])
         for st in s.states:
             parts.append(["state=", ("v", st)])
         for i, p in enumerate(parts):
