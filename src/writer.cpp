@@ -842,31 +842,17 @@ class Pickler {
     }
   }
   bool unshared(const Value& v) const noexcept {
+    if (v.tag() != Tag::str && v.tag() != Tag::bytes) return unshared_node(v);
     if (!known_ || pid_depth_ || revisit_depth_) return false;
-    switch (v.tag()) {
-      case Tag::str:
-      case Tag::bytes:
-        // CPython's shared objects, always looked up: (and the writer's own 'latin1', one object
-        // for every _codecs.encode)
-        if (cpython_singleton(v) || Access::p(v) == k_latin1) return false;
-        return !known_->shared_leaves.contains(key_of(v).a, key_of(v).b);
-      case Tag::list:
-      case Tag::tuple:
-        return !(Access::node<SeqNode>(v)->h.flags & k_node_shared);
-      case Tag::dict:
-        return !(Access::node<DictNode>(v)->h.flags & k_node_shared);
-      default:
-        return false;
-    }
+    // CPython's shared objects, always looked up: (and the writer's own 'latin1', one object
+    // for every _codecs.encode)
+    if (cpython_singleton(v) || Access::p(v) == k_latin1) return false;
+    return !known_->shared_leaves.contains(key_of(v).a, key_of(v).b);
   }
-  // '' and the one-character strs of code points below 256, b'' and one-byte bytes: one object
-  // each in CPython, however often they are made (so written once and then referred to).
+  // '' and the one-character latin-1 strs (shared_text), b'' and one-byte bytes: one object each
+  // in CPython, however often they are made (so written once and then referred to).
   static bool cpython_singleton(const Value& v) noexcept {
-    const auto n = v.inline_length();
-    if (n <= 1) return true;
-    if (v.tag() != Tag::str || n != 2) return false;
-    const auto lead = static_cast<unsigned char>(Access::p(v)[0]);
-    return lead == 0xC2 || lead == 0xC3;  // U+0080..U+00FF in UTF-8
+    return v.tag() == Tag::bytes ? v.inline_length() <= 1 : shared_text(Access::sv(v));
   }
   void put_fresh() { put_index(memo_len_++); }
   void get_index(std::uint64_t idx) {
